@@ -1,0 +1,29 @@
+"""implicitbias: a lab for the implicit bias of optimizers.
+
+The Python API in five lines::
+
+    import implicitbias as ib
+    res = ib.run("min-norm", preset="default", overrides={"steps": 3000})
+    print(res.get("pinv.relative_distance"), res.path)
+    report = ib.verify("quick")
+    same = ib.load(res.path)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from implicitbias.claims import Claim, Criterion, Outcome  # noqa: E402
+from implicitbias.config import Config, param  # noqa: E402
+from implicitbias.engine import Sampler, Trajectory, log_points, train  # noqa: E402
+from implicitbias.errors import ConfigError, DivergenceError, ImplicitBiasError  # noqa: E402
+from implicitbias.experiments import experiments, get_experiment  # noqa: E402
+from implicitbias.lab import make_config, run, run_from, verify  # noqa: E402
+from implicitbias.runs import Results, load  # noqa: E402
+
+__all__ = [
+    "Claim", "Config", "ConfigError", "Criterion", "DivergenceError", "ImplicitBiasError",
+    "Outcome", "Results", "Sampler", "Trajectory", "__version__", "experiments",
+    "get_experiment", "load", "log_points", "make_config", "param", "run", "run_from",
+    "train", "verify",
+]

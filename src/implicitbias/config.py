@@ -1,0 +1,230 @@
+"""Experiment configs: dataclasses whose fields carry their docs, presets, and `--set` parsing.
+
+A config is a frozen dataclass. Each field is declared with :func:`param`, which stores a
+one-line doc and optional bounds in the field's metadata; ``implicitbias run X --help``
+prints them. Presets are *changes to defaults*: a dict ``{preset: {field: value}}`` on the
+class. Every value that enters from outside (a preset, ``--set key=value``, a config.json)
+goes through :meth:`Config.make`, which names the parameter, what is allowed and what was
+given, before any work starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, get_args, get_origin
+
+from implicitbias.errors import ConfigError
+
+_MISSING = dataclasses.MISSING
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+) -> Any:
+    """A config field with a doc string and optional numeric bounds.
+
+    Args:
+        default: default value (tuples for sequences; they are immutable).
+        doc: one line that ``--help`` prints.
+        low, high: inclusive bounds for numbers (and for every item of a tuple).
+        low_open: make ``low`` exclusive (``> low`` rather than ``>= low``).
+    """
+    meta = {"doc": doc, "low": low, "high": high, "low_open": low_open}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in get_args(tp))
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_type_name(a) for a in get_args(tp))
+    if origin is tuple:
+        inner = get_args(tp)[0]
+        return f"comma-separated list of {_type_name(inner)}"
+    if tp is type(None):
+        return "none"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _parse_scalar(name: str, tp: Any, raw: Any) -> Any:
+    """Convert ``raw`` (a string from the command line, or a JSON value) to ``tp``."""
+    if tp is type(None):
+        if raw is None or (isinstance(raw, str) and raw.lower() in ("none", "null")):
+            return None
+        raise ConfigError(name, "none", raw)
+    if get_origin(tp) is Literal:
+        allowed = get_args(tp)
+        if raw in allowed:
+            return raw
+        raise ConfigError(name, "one of " + ", ".join(map(repr, allowed)), raw,
+                          choices=[str(a) for a in allowed])
+    if tp is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "1", "yes", "on"):
+            return True
+        if isinstance(raw, str) and raw.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(name, "a boolean (true/false)", raw)
+    if tp is int:
+        if isinstance(raw, bool):
+            raise ConfigError(name, "an integer", raw)
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        if isinstance(raw, str):
+            try:
+                value = float(raw.replace("_", ""))
+            except ValueError:
+                raise ConfigError(name, "an integer", raw) from None
+            if value.is_integer():
+                return int(value)
+        raise ConfigError(name, "an integer", raw)
+    if tp is float:
+        if isinstance(raw, bool):
+            raise ConfigError(name, "a number", raw)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(name, "a number", raw) from None
+        if not math.isfinite(value):
+            raise ConfigError(name, "a finite number", raw)
+        return value
+    if tp is str:
+        if isinstance(raw, str):
+            return raw
+        raise ConfigError(name, "a string", raw)
+    raise TypeError(f"config field `{name}` has a type the parser does not handle: {tp}")
+
+
+def parse_value(name: str, tp: Any, raw: Any) -> Any:
+    """Parse ``raw`` into the field type ``tp`` (unions, literals, tuples, scalars)."""
+    origin = get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        options = get_args(tp)
+        # None first, so that "none" is never read as a string.
+        ordered = sorted(options, key=lambda t: t is not type(None))
+        for option in ordered:
+            try:
+                return parse_value(name, option, raw)
+            except ConfigError:
+                continue
+        raise ConfigError(name, _type_name(tp), raw)
+    if origin is tuple:
+        inner = get_args(tp)[0]
+        if isinstance(raw, str):
+            items = [s for s in raw.replace("[", "").replace("]", "").split(",") if s.strip()]
+            items = [s.strip() for s in items]
+        elif isinstance(raw, list | tuple):
+            items = list(raw)
+        else:
+            raise ConfigError(name, _type_name(tp), raw)
+        return tuple(parse_value(name, inner, item) for item in items)
+    return _parse_scalar(name, tp, raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Base class of every experiment config. Subclasses add fields with :func:`param`."""
+
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    seed: int = param(0, "random seed of the data and the inits", low=0)
+    x64: bool = param(True, "compute in float64 (needed wherever results are compared with theory)")
+
+    # ---- construction -----------------------------------------------------------------
+    @classmethod
+    def presets(cls) -> list[str]:
+        """Preset names; ``default`` is always there."""
+        names = list(cls.PRESETS)
+        return names if "default" in names else ["default", *names]
+
+    @classmethod
+    def field_types(cls) -> dict[str, Any]:
+        hints = typing.get_type_hints(cls)
+        return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def make(
+        cls, preset: str = "default", overrides: Mapping[str, Any] | None = None
+    ) -> Config:
+        """Build a validated config from a preset and overrides (strings or values)."""
+        if preset not in cls.presets():
+            raise ConfigError("preset", "one of " + ", ".join(cls.presets()), preset,
+                              choices=cls.presets())
+        values: dict[str, Any] = dict(cls.PRESETS.get(preset, {}))
+        values.update(overrides or {})
+        return cls.from_values(values)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Config:
+        types_ = cls.field_types()
+        parsed = {}
+        for key, raw in values.items():
+            if key not in types_:
+                raise ConfigError("--set key", "a field of " + cls.__name__ +
+                                  " (see --help)", key, choices=list(types_))
+            parsed[key] = parse_value(key, types_[key], raw)
+        config = cls(**parsed)
+        config.check()
+        return config
+
+    # ---- validation -------------------------------------------------------------------
+    def check(self) -> None:
+        """Check bounds declared with :func:`param`, then :meth:`validate`."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if isinstance(item, bool) or not isinstance(item, int | float):
+                    continue
+                low, high = f.metadata.get("low"), f.metadata.get("high")
+                open_ = f.metadata.get("low_open", False)
+                if low is not None and (item <= low if open_ else item < low):
+                    allowed = f"a number {'>' if open_ else '>='} {low}"
+                    if high is not None:
+                        allowed += f" and <= {high}"
+                    raise ConfigError(f.name, allowed, value)
+                if high is not None and item > high:
+                    raise ConfigError(f.name, f"a number <= {high}", value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Cross-field checks; subclasses override and raise :class:`ConfigError`."""
+
+    # ---- export -----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes: Any) -> Config:
+        new = dataclasses.replace(self, **changes)
+        new.check()
+        return new
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str, str]]:
+        """(name, type, default, doc) for every field, for ``--help``."""
+        rows = []
+        types_ = cls.field_types()
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not _MISSING else "(required)"
+            rows.append((f.name, _type_name(types_[f.name]), repr(default),
+                         f.metadata.get("doc", "")))
+        return rows
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value

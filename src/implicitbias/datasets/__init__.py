@@ -1,0 +1,1 @@
+"""Data: synthetic generators and bundled real datasets."""

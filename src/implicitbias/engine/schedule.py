@@ -1,0 +1,61 @@
+"""Where a trajectory is logged: linear or log-spaced step indices."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from implicitbias.errors import ConfigError
+
+Spacing = Literal["log", "linear"]
+
+
+def log_points(steps: int, num: int = 200, spacing: Spacing = "log") -> np.ndarray:
+    """Sorted unique step indices in ``[0, steps]``, always including 0 and ``steps``.
+
+    Log spacing puts ``num`` points geometrically between 1 and ``steps`` (duplicates from
+    rounding are dropped, so early steps are all logged), which lets 10^7 steps be stored
+    as a few hundred snapshots.
+
+    Args:
+        steps: total number of optimizer steps (>= 1).
+        num: how many points at most (>= 2).
+        spacing: ``"log"`` or ``"linear"``.
+
+    Returns:
+        int64 array of step indices; metrics logged at index ``k`` are measured after ``k``
+        steps (``0`` is the initialization).
+    """
+    if int(steps) < 1:
+        raise ConfigError("steps", "an integer >= 1", steps)
+    if int(num) < 2:
+        raise ConfigError("num_logs", "an integer >= 2", num)
+    if spacing == "linear":
+        raw = np.linspace(0, steps, num)
+    elif spacing == "log":
+        raw = np.concatenate([[0.0], np.geomspace(1, steps, num - 1)])
+    else:
+        raise ConfigError("spacing", "'log' or 'linear'", spacing, choices=["log", "linear"])
+    points = np.unique(np.round(raw).astype(np.int64))
+    points[-1] = steps
+    return np.unique(points)
+
+
+def plan_chunks(lengths: np.ndarray, num_chunks: int) -> list[np.ndarray]:
+    """Group consecutive log intervals into about ``num_chunks`` groups of similar step count.
+
+    Every chunk is later padded with zero-length intervals to the size of the largest one,
+    so one compiled program serves every chunk.
+    """
+    total = int(lengths.sum())
+    target = max(1, total // max(1, num_chunks))
+    chunks: list[list[int]] = [[]]
+    acc = 0
+    for i, n in enumerate(lengths):
+        chunks[-1].append(i)
+        acc += int(n)
+        if acc >= target and i < len(lengths) - 1:
+            chunks.append([])
+            acc = 0
+    return [np.asarray(c, dtype=np.int64) for c in chunks if c]

@@ -1,0 +1,343 @@
+"""The training engine: a whole trajectory in one compiled program, batched with vmap.
+
+Layout of the compiled program (one per chunk of the run, the same program for every chunk)::
+
+    vmap over batch members:
+        lax.scan over log intervals:
+            lax.fori_loop over the steps of the interval:   # optimizer steps
+                grad -> optax update -> apply
+            metrics(params)                                  # inside the compiled code
+
+Python only loops over a handful of chunks, to draw a progress bar and to stop at the
+first non-finite value. Padded intervals have zero steps, so all chunks share one shape.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+from implicitbias.engine.sampling import Sampler
+from implicitbias.engine.schedule import Spacing, log_points, plan_chunks
+from implicitbias.engine.trajectory import Divergence, Trajectory
+from implicitbias.errors import ConfigError, DivergenceError
+
+LossFn = Callable[[Any, Any], jax.Array]
+MetricsFn = Callable[[Any, Any, Any], Mapping[str, jax.Array]]
+OptimizerLike = optax.GradientTransformation | Callable[..., optax.GradientTransformation]
+
+_COMPILED: dict[Any, Any] = {}
+_STATS = {"compilations": 0}
+
+
+def compilation_count() -> int:
+    """How many programs the engine has compiled in this process (for cache tests)."""
+    return _STATS["compilations"]
+
+
+def _make_tx(optimizer: OptimizerLike, hp: Mapping[str, Any]) -> optax.GradientTransformation:
+    if isinstance(optimizer, optax.GradientTransformation):
+        return optimizer
+    return optimizer(**hp)
+
+
+def _member_init(params, hp, *, optimizer):
+    return _make_tx(optimizer, hp).init(params)
+
+
+def _member_chunk(params, opt_state, key, data, aux, hp, start, lengths, *, static):
+    """Run one chunk of log intervals for a single batch member."""
+    loss, metrics, optimizer, sampler, keep_params, n_examples = static
+    tx = _make_tx(optimizer, hp)
+    grad_fn = jax.grad(loss)
+
+    def one_step(t, carry):
+        p, s = carry
+        batch = data if sampler is None else sampler.take(data, key, t, n_examples)
+        updates, s = tx.update(grad_fn(p, batch), s, p)
+        return optax.apply_updates(p, updates), s
+
+    def interval(carry, length):
+        p, s, t = carry
+        p, s = lax.fori_loop(t, t + length, one_step, (p, s))
+        values = {"loss": loss(p, data)}
+        if metrics is not None:
+            values.update(metrics(p, data, aux))
+        leaves = jax.tree.leaves(p)
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+        finite = finite & jnp.isfinite(values["loss"])
+        out = (values, finite, p if keep_params else None)
+        return (p, s, t + length), out
+
+    (params, opt_state, _), outs = lax.scan(interval, (params, opt_state, start), lengths)
+    return params, opt_state, outs
+
+
+def _signature(tree: Any) -> Any:
+    leaves, treedef = jax.tree.flatten(tree)
+    return treedef, tuple((np.shape(x), jnp.result_type(x)) for x in leaves)
+
+
+def _compiled_chunk(static, axes, args):
+    key = (static, repr(axes), _signature(args), bool(jax.config.jax_enable_x64))
+    if key not in _COMPILED:
+        data_axis, aux_axis = axes
+        member = jax.vmap(
+            lambda p, s, k, d, a, h, start, lengths: _member_chunk(
+                p, s, k, d, a, h, start, lengths, static=static
+            ),
+            in_axes=(0, 0, 0, data_axis, aux_axis, 0, None, None),
+        )
+        t0 = time.perf_counter()
+        compiled = jax.jit(member).lower(*args).compile()
+        _COMPILED[key] = (compiled, time.perf_counter() - t0)
+        _STATS["compilations"] += 1
+        return compiled, _COMPILED[key][1]
+    return _COMPILED[key][0], 0.0
+
+
+def _batch_size(params: Any) -> int:
+    leaves = jax.tree.leaves(params)
+    if not leaves or any(np.ndim(x) == 0 for x in leaves):
+        raise ConfigError("params", "a pytree whose leaves have a leading batch axis", params)
+    sizes = {int(np.shape(x)[0]) for x in leaves}
+    if len(sizes) != 1:
+        raise ConfigError("params", "leaves with one common leading batch size", sorted(sizes))
+    return sizes.pop()
+
+
+def _hparams(hparams: Mapping[str, Any] | None, b: int) -> dict[str, jax.Array]:
+    out = {}
+    for name, value in (hparams or {}).items():
+        arr = jnp.asarray(value)
+        if arr.ndim == 0:
+            arr = jnp.broadcast_to(arr, (b,))
+        if arr.shape[0] != b:
+            raise ConfigError(f"hparams[{name!r}]", f"a scalar or an array of length {b}",
+                              f"shape {arr.shape}")
+        out[name] = arr
+    return out
+
+
+def _keys(key: jax.Array | None, b: int) -> jax.Array:
+    if key is None:
+        key = jax.random.PRNGKey(0)
+    key = jnp.asarray(key)
+    if key.ndim == 1:
+        return jax.random.split(key, b)
+    if key.shape[0] != b:
+        raise ConfigError("key", f"one key or {b} keys", f"shape {key.shape}")
+    return key
+
+
+def _num_examples(data: Any, data_axis: int | None) -> int:
+    leaves = jax.tree.leaves(data)
+    if not leaves:
+        raise ConfigError("data", "a pytree of arrays with an example axis", data)
+    return int(np.shape(leaves[0])[0 if data_axis is None else 1])
+
+
+def _show_progress(progress: bool | None) -> bool | None:
+    if progress is not None:
+        return progress
+    if os.environ.get("IMPLICITBIAS_PROGRESS", "").lower() in ("0", "false", "no", "off"):
+        return False
+    return None  # decide after the first chunk
+
+
+def _first_bad(finite: np.ndarray, valid: np.ndarray) -> tuple[int, int] | None:
+    bad = (~finite) & valid[:, None]
+    if not bad.any():
+        return None
+    row = int(np.argmax(bad.any(axis=1)))
+    return row, int(np.argmax(bad[row]))
+
+
+def train(
+    loss: LossFn,
+    params: Any,
+    optimizer: OptimizerLike,
+    *,
+    steps: int,
+    data: Any = None,
+    data_axis: int | None = None,
+    aux: Any = None,
+    aux_axis: Any = None,
+    hparams: Mapping[str, Any] | None = None,
+    metrics: MetricsFn | None = None,
+    sampler: Sampler | None = None,
+    key: jax.Array | None = None,
+    log_at: np.ndarray | None = None,
+    num_logs: int = 200,
+    spacing: Spacing = "log",
+    keep_params: bool = False,
+    num_chunks: int = 16,
+    progress: bool | None = None,
+    description: str = "training",
+    divergence_hint: str | Callable[[int], str] = "",
+    on_divergence: str = "raise",
+) -> Trajectory:
+    """Train a batch of models with one compiled program and return their trajectory.
+
+    Args:
+        loss: ``loss(params, batch) -> scalar``, a *mean* over the examples of ``batch`` (so
+            that a minibatch gives an unbiased gradient); for one member, unbatched.
+        params: initial parameters, a pytree whose leaves have a leading batch axis ``B``
+            (``B = 1`` for a single run; the code path is the same).
+        optimizer: an ``optax.GradientTransformation`` shared by all members, or a factory
+            called as ``optimizer(**hparams_of_member)`` inside the compiled code, so that
+            learning rates and other hyperparameters can differ across members.
+        steps: number of optimizer steps.
+        data: pytree of arrays with a leading example axis (per member if ``data_axis=0``).
+        aux: extra arrays for ``metrics`` (references, inits); ``aux_axis`` is a vmap
+            ``in_axes`` prefix for it (``0`` per member, ``None`` shared, or a dict).
+        hparams: name -> scalar (shared) or ``(B,)`` array, passed to the optimizer factory.
+        metrics: ``metrics(params, data, aux) -> {name: scalar}`` at each logged step, on
+            the full data. ``loss`` is always logged.
+        sampler: minibatch sampler; ``None`` is full-batch.
+        key: one PRNG key (split into ``B``) or ``B`` keys; used by the sampler.
+        log_at: explicit step indices to log (sorted, unique, ending at ``steps``); else
+            ``num_logs`` points with ``spacing``.
+        keep_params: also return the parameters at every logged step.
+        num_chunks: how many compiled calls the run is cut into (for the progress bar and
+            the divergence check); all calls share one program.
+        progress: ``True``/``False`` forces the progress bar; ``None`` shows it when the run
+            is projected to take more than two seconds (``IMPLICITBIAS_PROGRESS=0``
+            disables it).
+        divergence_hint: advice added to the divergence message, or ``member -> advice``.
+        on_divergence: ``"raise"`` (a :class:`DivergenceError` holding the trajectory kept so
+            far), ``"stop"`` (return that trajectory with ``divergence`` set) or
+            ``"continue"`` (keep running every member; NaNs stay in the metrics).
+
+    Returns:
+        A :class:`Trajectory`.
+    """
+    if on_divergence not in ("raise", "stop", "continue"):
+        raise ConfigError("on_divergence", "'raise', 'stop' or 'continue'", on_divergence,
+                          choices=["raise", "stop", "continue"])
+    b = _batch_size(params)
+    points = log_points(steps, num_logs, spacing) if log_at is None else np.asarray(log_at)
+    if points.ndim != 1 or points[-1] != steps or np.any(np.diff(points) <= 0) or points[0] < 0:
+        raise ConfigError("log_at", f"increasing step indices >= 0 ending at {steps}", points)
+    data = jax.tree.map(jnp.asarray, data)
+    aux = jax.tree.map(jnp.asarray, aux)
+    params = jax.tree.map(jnp.asarray, params)
+    n_examples = _num_examples(data, data_axis) if sampler is not None else 0
+    if sampler is not None and not 1 <= sampler.batch_size <= n_examples:
+        raise ConfigError("batch_size", f"an integer in [1, {n_examples}]", sampler.batch_size)
+    hp = _hparams(hparams, b)
+    keys = _keys(key, b)
+
+    lengths_all = np.diff(np.concatenate([[0], points])).astype(np.int64)
+    chunks = plan_chunks(lengths_all, num_chunks)
+    width = max(len(c) for c in chunks)
+    static = (loss, metrics, optimizer, sampler, keep_params, n_examples)
+
+    init = jax.jit(jax.vmap(lambda p, h: _member_init(p, h, optimizer=optimizer)))
+    opt_state = init(params, hp)
+    state = (params, opt_state)
+
+    kept: list[tuple[np.ndarray, dict, Any]] = []  # (steps, metrics, snapshots) per chunk
+    compile_s = run_s = 0.0
+    divergence = None
+    show = _show_progress(progress)
+    bar = None
+    done = 0
+    try:
+        for ci, idx in enumerate(chunks):
+            lens = np.zeros(width, dtype=np.int64)
+            lens[: len(idx)] = lengths_all[idx]
+            args = (state[0], state[1], keys, data, aux, hp,
+                    jnp.asarray(done, dtype=jnp.int64 if jax.config.jax_enable_x64
+                                else jnp.int32), jnp.asarray(lens))
+            compiled, c_s = _compiled_chunk(static, (data_axis, aux_axis), args)
+            compile_s += c_s
+            t0 = time.perf_counter()
+            new_params, new_opt, (values, finite, snaps) = compiled(*args)
+            finite = np.asarray(finite)  # waits for the result
+            elapsed = time.perf_counter() - t0
+            run_s += elapsed
+            n_chunk = int(lens.sum())
+            done += n_chunk
+            valid = np.zeros(width, dtype=bool)
+            valid[: len(idx)] = True
+            values = {k: np.asarray(v).T for k, v in values.items()}  # (B, C) -> (C, B)
+            finite = finite.T
+            bad = _first_bad(finite, valid) if on_divergence != "continue" else None
+            upto = len(idx) if bad is None else bad[0]
+            snaps = None if snaps is None else jax.tree.map(
+                lambda a, u=upto: np.swapaxes(np.asarray(a), 0, 1)[:u], snaps)
+            kept.append((points[idx][:upto], {k: v[:upto] for k, v in values.items()}, snaps))
+            if bad is not None:
+                row, member = bad
+                step = int(points[idx][row])
+                value = float(values["loss"][row, member])
+                hint = divergence_hint(member) if callable(divergence_hint) else divergence_hint
+                quantity = "loss" if not np.isfinite(value) else "parameters"
+                divergence = Divergence(step, member, quantity, value, hint)
+                break
+            state = (new_params, new_opt)
+            if show is None and ci == 0:
+                remaining = (steps - done) / max(n_chunk, 1) * elapsed
+                show = remaining > 2.0
+            if show and bar is None:
+                bar = _ProgressBar(description, steps)
+            if bar is not None:
+                bar.update(done)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    trajectory = _assemble(kept, state[0], divergence, compile_s, run_s)
+    if divergence is not None and on_divergence == "raise":
+        raise DivergenceError(divergence.message(), divergence=divergence, trajectory=trajectory)
+    return trajectory
+
+
+def _assemble(kept, params, divergence, compile_s, run_s) -> Trajectory:
+    steps = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, dtype=np.int64)
+    names = kept[0][1].keys()
+    metrics = {n: np.concatenate([k[1][n] for k in kept], axis=0) for n in names}
+    snaps = [k[2] for k in kept if k[2] is not None]
+    snapshots = None
+    if snaps:
+        snapshots = jax.tree.map(lambda *a: np.concatenate(a, axis=0), *snaps)
+    params = jax.tree.map(np.asarray, params)
+    return Trajectory(steps, metrics, params, snapshots, divergence, compile_s, run_s)
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, in steps."""
+
+    def __init__(self, description: str, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("steps"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(description, total=total)
+
+    def update(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        self._progress.stop()

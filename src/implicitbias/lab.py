@@ -1,0 +1,185 @@
+"""The library entry points behind the CLI: run an experiment, verify the claims.
+
+These functions compute and write files; they never print (the CLI does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from implicitbias._precision import precision
+from implicitbias.claims import Outcome, evaluate
+from implicitbias.config import Config
+from implicitbias.errors import ConfigError, DivergenceError
+from implicitbias.experiments import get_experiment
+from implicitbias.experiments.registry import Experiment, all_claims
+from implicitbias.runs import store
+from implicitbias.runs.atomic import read_json, write_json
+from implicitbias.runs.meta import environment
+from implicitbias.runs.results import Results
+
+LEVELS = ("quick", "full")
+
+
+def make_config(
+    name: str, preset: str = "default", overrides: Mapping[str, Any] | None = None
+) -> tuple[Experiment, Config]:
+    """The experiment and its validated config; raises :class:`ConfigError` on bad input."""
+    experiment = get_experiment(name)
+    return experiment, experiment.config_cls.make(preset, overrides)
+
+
+def run(
+    name: str,
+    preset: str = "default",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    out: str | Path | None = "runs",
+    config: Config | None = None,
+) -> Results:
+    """Run one experiment, measure its claims, and (unless ``out`` is None) save a run folder.
+
+    Args:
+        name: experiment name (see ``implicitbias list``).
+        preset: the preset the config starts from.
+        overrides: ``{field: value}`` changes (strings are parsed as on the command line).
+        out: the folder under which the run folder is created; ``None`` saves nothing.
+        config: a ready config (``preset`` is then only recorded).
+
+    Returns:
+        The :class:`Results`, with ``path`` set when saved.
+
+    Raises:
+        ConfigError: bad name, preset or value (before any work).
+        DivergenceError: training diverged; what was kept is saved first and the error's
+            ``path`` attribute names the folder.
+    """
+    experiment = get_experiment(name)
+    if config is None:
+        config = experiment.config_cls.make(preset, overrides)
+    elif not isinstance(config, experiment.config_cls):
+        raise ConfigError("config", f"a {experiment.config_cls.__name__}",
+                          type(config).__name__)
+    t0 = time.perf_counter()
+    error: DivergenceError | None = None
+    with precision(config.x64):
+        try:
+            results = experiment.run(config)
+        except DivergenceError as exc:
+            error = exc
+            results = _diverged_results(experiment, exc)
+        results.experiment, results.preset = experiment.name, preset
+        results.config = config.to_dict()
+        results.meta = {**environment(), "wall_seconds": time.perf_counter() - t0}
+        if error is None:
+            results.claims = [evaluate(c, results).to_dict()
+                              for c in experiment.claims if c.applies_to(preset)]
+        figures = experiment.plot(results) if (error is None and out is not None) else {}
+    if out is not None:
+        store.save(results, out, figures)
+    if error is not None:
+        error.path = results.path
+        raise error
+    return results
+
+
+def _diverged_results(experiment: Experiment, exc: DivergenceError) -> Results:
+    traj = exc.trajectory
+    results = Results(experiment.name, "", {}, status="diverged", message=str(exc))
+    if traj is not None:
+        results.arrays["steps"] = traj.steps
+        results.metrics = dict(traj.metrics)
+        results.scalars["divergence"] = dataclasses.asdict(exc.divergence)
+    return results
+
+
+def run_from(config_file: str | Path, *, out: str | Path | None = "runs") -> Results:
+    """Re-run the config stored in a run folder's ``config.json`` (same numbers)."""
+    path = Path(config_file)
+    if path.is_dir():
+        path = path / store.CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError("--from", "a config.json file or a run folder", str(config_file))
+    stored = read_json(path)
+    if not isinstance(stored, dict) or not {"experiment", "config"} <= stored.keys():
+        raise ConfigError("--from", "a config.json written by implicitbias", str(path))
+    experiment = get_experiment(stored["experiment"])
+    config = experiment.config_cls.from_values(stored["config"])
+    return run(experiment.name, stored.get("preset", "default"), out=out, config=config)
+
+
+@dataclasses.dataclass
+class VerifyReport:
+    """What ``verify`` measured: one outcome per claim, the runs, and the report file."""
+
+    level: str
+    outcomes: list[Outcome]
+    runs: list[Results]
+    folder: Path | None = None
+    report: Path | None = None
+
+    @property
+    def errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error is not None]
+
+
+def verify(
+    level: str = "quick",
+    only: Iterable[str] | None = None,
+    *,
+    out: str | Path = "runs",
+    on_group: Callable[[str, str], None] | None = None,
+) -> VerifyReport:
+    """Run every claim's experiment at ``level``, measure the claims, write an HTML report.
+
+    Each (experiment, preset) pair runs once and all its claims are measured on it. A
+    claim that could not be measured (its run failed) is an ``error`` outcome; the others
+    hold or do not hold, with the measured number.
+    """
+    if level not in LEVELS:
+        raise ConfigError("--preset", "one of " + ", ".join(LEVELS), level, choices=LEVELS)
+    claims = all_claims()
+    names = sorted({c.experiment for c in claims})
+    only = list(only or [])
+    for name in only:
+        if name not in names:
+            raise ConfigError("--only", "one of " + ", ".join(names), name, choices=names)
+    selected = [c for c in claims if (not only or c.experiment in only) and level in c.presets]
+    groups: dict[tuple[str, str], list] = {}
+    for claim in selected:
+        groups.setdefault((claim.experiment, claim.presets[level]), []).append(claim)
+
+    outcomes: list[Outcome] = []
+    runs: list[Results] = []
+    for (name, preset), group in groups.items():
+        if on_group is not None:
+            on_group(name, preset)
+        try:
+            results = run(name, preset, out=out)
+        except Exception as exc:  # noqa: BLE001 - every claim of the group becomes an error
+            detail = f"{type(exc).__name__}: {exc}"
+            outcomes += [Outcome(c.id, c.statement, c.source, c.quantity, str(c.criterion),
+                                 None, None, error=f"run failed: {detail}") for c in group]
+            continue
+        runs.append(results)
+        by_id = {o["id"]: o for o in results.claims}
+        outcomes += [Outcome(**by_id[c.id]) for c in group]
+
+    report = VerifyReport(level, outcomes, runs)
+    _write_verify_folder(report, out)
+    return report
+
+
+def _write_verify_folder(report: VerifyReport, out: str | Path) -> None:
+    from implicitbias.report import write_report
+
+    folder = store.new_run_dir(out, "verify", report.level)
+    write_json(folder / "claims.json", [o.to_dict() for o in report.outcomes])
+    report.folder = folder
+    report.report = write_report(folder / "report.html",
+                                 title=f"implicitbias verify --preset {report.level}",
+                                 outcomes=report.outcomes, runs=report.runs)

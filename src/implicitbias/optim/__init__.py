@@ -1,0 +1,66 @@
+"""Optimizers as optax ``GradientTransformation``s, and their step-size schedules.
+
+Named optimizers are short chains ``direction -> (-learning_rate) * direction`` built from
+the ``scale_by_*`` transforms of :mod:`implicitbias.optim.geometry` and from optax.
+"""
+
+from implicitbias.optim.geometry import (
+    NORMS,
+    dual_norm,
+    global_l1,
+    global_l2,
+    global_linf,
+    scale_by_global_norm,
+    scale_by_sign,
+    scale_by_steepest,
+    steepest_direction,
+)
+from implicitbias.optim.registry import (
+    OPTIMIZERS,
+    adam,
+    adamw,
+    coordinate_descent,
+    gd,
+    get_optimizer,
+    heavy_ball,
+    nesterov,
+    normalized_gd,
+    resolve_learning_rate,
+    sgd,
+    sign_gd,
+    steepest_descent,
+    steepest_l1,
+    steepest_l2,
+    steepest_linf,
+)
+from implicitbias.optim.schedules import SCHEDULES, make_schedule
+
+__all__ = [
+    "NORMS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "adam",
+    "adamw",
+    "coordinate_descent",
+    "dual_norm",
+    "gd",
+    "get_optimizer",
+    "global_l1",
+    "global_l2",
+    "global_linf",
+    "heavy_ball",
+    "make_schedule",
+    "nesterov",
+    "normalized_gd",
+    "resolve_learning_rate",
+    "scale_by_global_norm",
+    "scale_by_sign",
+    "scale_by_steepest",
+    "sgd",
+    "sign_gd",
+    "steepest_descent",
+    "steepest_direction",
+    "steepest_l1",
+    "steepest_l2",
+    "steepest_linf",
+]

@@ -1,0 +1,1 @@
+"""Losses and parameterizations, one module per model family."""
