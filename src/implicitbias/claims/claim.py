@@ -54,6 +54,8 @@ class Claim:
         quantity: what ``measure`` returns, in words.
         measure: results -> number.
         criterion: when the number means the statement holds.
+        also: further presets on which the claim is measured by ``implicitbias run``
+            (e.g. ``smoke``), without being part of ``verify``.
     """
 
     id: str
@@ -64,9 +66,10 @@ class Claim:
     quantity: str
     measure: Callable[[Results], float]
     criterion: Criterion
+    also: tuple[str, ...] = ()
 
     def applies_to(self, preset: str) -> bool:
-        return preset in self.presets.values()
+        return preset in self.presets.values() or preset in self.also
 
 
 @dataclasses.dataclass(frozen=True)

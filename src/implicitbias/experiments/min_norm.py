@@ -34,7 +34,10 @@ from implicitbias.problems.linear import interpolation_metrics, least_squares
 from implicitbias.runs.results import Results
 
 NAME = "min-norm"
-SEED = "seed 000 (Implicit Bias of GD from Scratch)"
+SEED1 = "seed 000, section 1"
+SEED2 = "seed 000, section 2"
+POLYAK = "Polyak 1987, Introduction to Optimization (GD on quadratics)"
+ZHANG = "Zhang et al. 2017 (ICLR), section 5"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,9 +296,10 @@ def plot(results: Results) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # claims
 # ---------------------------------------------------------------------------------------
-def _claim(name, statement, quantity, measure, criterion, presets, source=SEED):
+def _claim(name, statement, quantity, measure, criterion, presets, source=SEED1):
+    also = ("smoke",) if presets is _DEFAULT else ()
     return Claim(f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure,
-                 criterion)
+                 criterion, also)
 
 
 _DEFAULT = {"quick": "default", "full": "large"}
@@ -304,65 +308,69 @@ _SEED = {"quick": "seed", "full": "seed"}
 CLAIMS = (
     _claim("pinv", "GD from zero converges to the pseudo-inverse solution X^+ y.",
            "||w_GD - X^+y|| / ||X^+y|| at the last step",
-           lambda r: r.get("pinv.relative_distance"), Criterion("<=", 1e-8), _DEFAULT),
+           lambda r: r.get("pinv.relative_distance"), Criterion("<=", 1e-8), _DEFAULT,
+           source=SEED2),
     _claim("ridge", "The GD solution equals ridge regression as lambda -> 0.",
            "||w_ridge(1e-10) - w_GD|| / ||w_GD||",
            lambda r: r.get("ridge.relative_distance_at_smallest"), Criterion("<=", 1e-8),
-           _DEFAULT),
+           _DEFAULT, source=SEED2),
     _claim("closest", "GD from any w0 converges to w0 + X^+(y - X w0), the closest "
                       "interpolator to w0.",
            "max over inits of ||w_GD(w0) - w*(w0)|| / ||w*(w0)||",
-           lambda r: r.get("inits.max_relative_distance"), Criterion("<=", 1e-8), _DEFAULT),
+           lambda r: r.get("inits.max_relative_distance"), Criterion("<=", 1e-8), _DEFAULT,
+           source=SEED2),
     _claim("random-larger", "A random interpolator (GD solution + null-space step) fits "
                             "equally well with a larger norm.",
            "||w_random|| / ||w_GD|| (both residuals are reported)",
            lambda r: r.get("random_interpolator.norm_ratio"), Criterion(">", 1.0), _DEFAULT),
     _claim("rate", "The GD error from zero decays like (1 - eta lambda_min^+)^t.",
            "|log rho_fit - log rho_pred| / |log rho_pred|",
-           lambda r: r.get("rate.relative_error_of_exponent"), Criterion("<=", 0.05), _DEFAULT),
+           lambda r: r.get("rate.relative_error_of_exponent"), Criterion("<=", 0.05), _DEFAULT,
+           source=POLYAK),
     _claim("rate-random-inits", "The GD error decays like (1 - eta lambda_min^+)^t, "
                                 "from random inits.",
            "median over random inits of |log rho_fit - log rho_pred| / |log rho_pred|",
            lambda r: r.get("rate.relative_error_of_exponent_random_inits"),
-           Criterion("<=", 0.05), _DEFAULT),
+           Criterion("<=", 0.05), _DEFAULT, source=POLYAK),
     _claim("closed-form", "The GD error follows the closed form sum_i c_i (1 - eta lambda_i)^t "
                           "v_i exactly.",
            "max over logged steps of |e_t - e_t(closed form)| / e_0",
            lambda r: r.get("rate.closed_form_max_deviation"), Criterion("<=", 1e-10),
-           _DEFAULT),
+           _DEFAULT, source=POLYAK),
     _claim("sgd-row-space", "SGD from zero stays in the row space of X.",
            "max over logged steps of ||P_null w_t|| / ||X^+y||",
-           lambda r: r.get("sgd.max_null_component"), Criterion("<=", 1e-12), _DEFAULT),
+           lambda r: r.get("sgd.max_null_component"), Criterion("<=", 1e-12), _DEFAULT,
+           source=ZHANG),
     _claim("sgd-limit", "SGD from zero reaches the same limit X^+ y.",
            "||w_SGD - X^+y|| / ||X^+y|| at the last step",
-           lambda r: r.get("sgd.relative_distance"), Criterion("<=", 1e-8), _DEFAULT),
+           lambda r: r.get("sgd.relative_distance"), Criterion("<=", 1e-8), _DEFAULT,
+           source=ZHANG),
     _claim("seed-gd-norm", "Seed 000 section 1 prints 'GD solution norm: 0.8942'.",
            "| ||w_GD|| - 0.8942 |", lambda r: abs(r.get("random_interpolator.norm_gd") - 0.8942),
-           Criterion("<=", 5e-5), _SEED, source=SEED + ", section 1"),
+           Criterion("<=", 5e-5), _SEED),
     _claim("seed-random-norm", "Seed 000 section 1 prints 'Random interp. norm: 4.7281'.",
            "| ||w_random|| - 4.7281 |",
            lambda r: abs(r.get("random_interpolator.norm_random") - 4.7281),
-           Criterion("<=", 5e-5), _SEED, source=SEED + ", section 1"),
+           Criterion("<=", 5e-5), _SEED),
     _claim("seed-5x", "Seed 000 section 1: GD's solution has 5x smaller norm than the random "
                       "interpolator.", "||w_random|| / ||w_GD||",
-           lambda r: r.get("random_interpolator.norm_ratio"), Criterion(">=", 5.0), _SEED,
-           source=SEED + ", section 1"),
+           lambda r: r.get("random_interpolator.norm_ratio"), Criterion(">=", 5.0), _SEED),
     _claim("seed-residuals", "Seed 000 section 1: both solutions achieve ~0 training error.",
            "max of the two residuals ||Xw - y||",
            lambda r: max(r.get("random_interpolator.residual_gd"),
                          r.get("random_interpolator.residual_random")),
-           Criterion("<=", 1e-6), _SEED, source=SEED + ", section 1"),
+           Criterion("<=", 1e-6), _SEED),
     _claim("seed2-distance", "Seed 000 section 2 prints '||w_gd - w_pinv|| = 3.12e-04'.",
            "|d - 3.12e-4| / 3.12e-4 with d = ||w_GD - w_pinv|| (n=8, p=30, seed 0)",
            lambda r: abs(r.get("second_snippet.distance_to_pinv") - 3.12e-4) / 3.12e-4,
-           Criterion("<=", 0.02), _SEED, source=SEED + ", section 2"),
+           Criterion("<=", 0.02), _SEED, source=SEED2),
     _claim("seed2-same", "Seed 000 section 2: GD, the pseudo-inverse and ridge (lambda=1e-10) "
                          "give the same solution.",
            "max(||w_GD - w_pinv||, ||w_GD - w_ridge||) / ||w_pinv||",
            lambda r: max(r.get("second_snippet.distance_to_pinv"),
                          r.get("second_snippet.distance_to_ridge"))
            / r.get("second_snippet.norm_pinv"),
-           Criterion("<=", 1e-6), _SEED, source=SEED + ", section 2"),
+           Criterion("<=", 1e-6), _SEED, source=SEED2),
 )
 
 EXPERIMENT = register(Experiment(
