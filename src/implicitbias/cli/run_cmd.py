@@ -82,5 +82,5 @@ def execute(args: argparse.Namespace) -> int:
     if outcomes:
         out.print(claims_table(outcomes, title=f"{results.experiment} ({results.preset})"))
         out.print(summary(outcomes))
-    out.print(f"run folder: {results.path}")
+    print(f"run folder: {results.path}")
     return 0

@@ -33,5 +33,5 @@ def execute(args: argparse.Namespace) -> int:
     report = lab.verify(args.preset, args.only, out=args.out, on_group=announce)
     out.print(claims_table(report.outcomes, title=f"implicitbias verify --preset {args.preset}"))
     out.print(summary(report.outcomes))
-    out.print(f"report: {report.report}")
+    print(f"report: {report.report}")
     return 1 if report.errors else 0
