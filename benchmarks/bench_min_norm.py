@@ -41,6 +41,7 @@ from implicitbias.problems.linear import least_squares
 
 NAME = "min_norm"
 N, P, STEPS, LR, SEED = 10, 50, 5000, 0.01, 42
+LONG_STEPS = 50_000  # a longer run of the same program: per-step cost without call overhead
 MEMBERS = 1000
 INIT_SEED = 1  # the 1000 random inits of (c)
 TARGET_PER_STEP = 20.0
@@ -125,6 +126,7 @@ def per_step(X, y, repeats: int) -> dict[str, Any]:
     diff_ref = float(np.max(np.abs(w_ref - w_numpy)))
 
     run_seconds: list[float] = []
+    long_run_seconds: list[float] = []
     compiles: list[float] = []
 
     def engine_call():
@@ -132,16 +134,23 @@ def per_step(X, y, repeats: int) -> dict[str, Any]:
         run_seconds.append(traj.run_seconds)
         compiles.append(traj.compile_seconds)
 
+    def engine_long():
+        traj = engine_run(X, y, W0, steps=LONG_STEPS)
+        long_run_seconds.append(traj.run_seconds)
+        compiles.append(traj.compile_seconds)
+
     times = interleave(
         {
             "numpy": lambda: numpy_loop(X, y, w0),
             "engine": engine_call,
             "xla_reference": lambda: ref(wj, Xj, yj).block_until_ready(),
+            "engine_long": engine_long,
         },
         repeats=repeats,
         warmup=1,
     )
-    run_seconds, compiles = run_seconds[1:], compiles[1:]  # drop the warm-up call
+    run_seconds, long_run_seconds = run_seconds[1:], long_run_seconds[1:]  # drop warm-ups
+    compiles = compiles[2:]
     assert max(compiles) == 0.0, "the engine recompiled a cached program"
 
     us = 1e6 / STEPS
@@ -163,6 +172,10 @@ def per_step(X, y, repeats: int) -> dict[str, Any]:
         "engine_us_per_step": engine_us,
         "xla_reference_us_per_step": median(times["xla_reference"]) * us,
         "per_step_ratio": numpy_us / engine_us,
+        "long_steps": LONG_STEPS,
+        "engine_long_run_s": long_run_seconds,
+        "engine_long_us_per_step": median(long_run_seconds) * 1e6 / LONG_STEPS,
+        "long_ratio": numpy_us / (median(long_run_seconds) * 1e6 / LONG_STEPS),
         "numpy_call_ms": median(times["numpy"]) * 1e3,
         "engine_call_ms": median(times["engine"]) * 1e3,
         "end_to_end_ratio": median(times["numpy"]) / median(times["engine"]),
@@ -287,8 +300,11 @@ def report(a: dict[str, Any], c: dict[str, Any]) -> None:
         f"engine Python overhead per warm call: {a['engine_overhead_ms']:.1f} ms"
     )
     print(
-        f"reference, hand-written jax.jit(fori_loop), no engine: "
-        f"{a['xla_reference_us_per_step']:.3f} us/step"
+        f"per step, for reference: engine over {a['long_steps']} steps (same program) "
+        f"{a['engine_long_us_per_step']:.3f} us/step ({a['long_ratio']:.1f}x); "
+        f"hand-written jax.jit(fori_loop), no engine, {STEPS} steps "
+        f"{a['xla_reference_us_per_step']:.3f} us/step "
+        f"({a['numpy_us_per_step'] / a['xla_reference_us_per_step']:.1f}x)"
     )
     print(
         f"batched engine: {c['engine_us_per_member_step'] * 1e3:.1f} ns per member-step "

@@ -239,11 +239,10 @@ def _sgd(cfg: MinNormConfig, results: Results) -> None:
 
 
 def _plane(cfg: MinNormConfig, results: Results) -> None:
-    """p = 2, n = 1: GD paths from a ring of starts to the solution line."""
+    """p = 2, n = 1: GD paths from zero and six random starts to the solution line."""
     rs = np.random.RandomState(cfg.seed + 1)
     X, y = rs.randn(1, 2), rs.randn(1)
-    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
-    inits = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    inits = np.vstack([np.zeros((1, 2)), rs.uniform(-2.5, 2.5, size=(6, 2))])
     lr = 0.3 / theory.smoothness(X)
     traj, targets = _fit_interpolators(X, y, inits, optimizer="gd", lr=lr, steps=100,
                                        cfg=cfg, keep_params=True, spacing="linear")
@@ -266,6 +265,9 @@ def _second_snippet(results: Results) -> None:
     results.scalars["second_snippet"] = {
         "distance_to_pinv": float(np.linalg.norm(w_gd - w_pinv)),
         "distance_to_ridge": float(np.linalg.norm(w_gd - w_ridge)),
+        # The seed solves the p x p primal system, whose condition number is ~L/1e-10; the
+        # n x n dual form of the same ridge problem shows what that solve loses.
+        "distance_to_ridge_dual_form": float(np.linalg.norm(w_gd - theory.ridge(X, y, 1e-10 / 8))),
         "norm_gd": float(np.linalg.norm(w_gd)), "norm_pinv": float(np.linalg.norm(w_pinv)),
         "rate_predicted": theory.gd_contraction(X, 0.005)["rate_min_plus"],
     }

@@ -1,0 +1,430 @@
+"""The training engine against plain NumPy loops on least squares, in float64.
+
+References are written out here with NumPy (gradient ``X^T (Xw - y) / n`` of the loss
+``||Xw - y||^2 / (2n)``), independent of JAX and of the package's theory module.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from implicitbias.engine import Sampler, compilation_count, log_points, train
+from implicitbias.errors import ConfigError, DivergenceError
+from implicitbias.optim import gd
+from implicitbias.problems.linear import least_squares
+
+N, P = 5, 12
+
+
+def _problem(seed: int = 0, n: int = N, p: int = P) -> tuple[np.ndarray, np.ndarray]:
+    rs = np.random.RandomState(seed)
+    return rs.randn(n, p), rs.randn(n)
+
+
+def _np_grad(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return X.T @ (X @ w - y) / X.shape[0]
+
+
+def _np_gd_path(X, y, w0, lr, steps) -> np.ndarray:
+    """``(steps + 1, p)``: the iterates of plain GD, ``path[t]`` after ``t`` steps."""
+    path = [np.array(w0, dtype=np.float64)]
+    for _ in range(steps):
+        path.append(path[-1] - lr * _np_grad(X, y, path[-1]))
+    return np.stack(path)
+
+
+def _np_loss(X, y, w) -> float:
+    return 0.5 * float(np.mean((X @ w - y) ** 2))
+
+
+def _smoothness(X: np.ndarray) -> float:
+    return float(np.linalg.eigvalsh(X.T @ X / X.shape[0]).max())
+
+
+def _metrics(w, data, aux):
+    return {"norm": jnp.linalg.norm(w), "dist": jnp.linalg.norm(w - aux)}
+
+
+# ------------------------------------------------------------------ GD vs NumPy
+
+
+def test_gd_matches_numpy_at_every_one_of_the_first_100_steps():
+    X, y = _problem(0)
+    lr = 1.0 / _smoothness(X)
+    w0 = np.random.RandomState(1).randn(1, P)
+    traj = train(least_squares, w0, gd, steps=100, data=(X, y),
+                 hparams={"learning_rate": lr}, log_at=np.arange(1, 101), keep_params=True)
+    ref = _np_gd_path(X, y, w0[0], lr, 100)
+    np.testing.assert_array_equal(traj.steps, np.arange(1, 101))
+    snaps = np.asarray(traj.snapshots)
+    assert snaps.shape == (100, 1, P)
+    for t in range(1, 101):
+        np.testing.assert_allclose(snaps[t - 1, 0], ref[t], rtol=0, atol=1e-12,
+                                   err_msg=f"step {t}")
+        assert abs(traj.metrics["loss"][t - 1, 0] - _np_loss(X, y, ref[t])) <= 1e-12
+    np.testing.assert_allclose(traj.params[0], ref[100], rtol=0, atol=1e-12)
+    # The run must have moved: otherwise the comparison above proves nothing.
+    assert np.linalg.norm(ref[100] - ref[0]) > 0.1
+
+
+def test_batch_of_learning_rates_equals_separate_numpy_runs():
+    X, y = _problem(2)
+    L = _smoothness(X)
+    lrs = np.array([0.1, 0.5, 1.0, 1.9]) / L
+    w0 = np.random.RandomState(3).randn(len(lrs), P)
+    traj = train(least_squares, w0, gd, steps=150, data=(X, y),
+                 hparams={"learning_rate": lrs}, num_logs=30, keep_params=True)
+    snaps = np.asarray(traj.snapshots)
+    for m, lr in enumerate(lrs):
+        ref = _np_gd_path(X, y, w0[m], lr, 150)
+        np.testing.assert_allclose(snaps[:, m], ref[traj.steps], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(traj.params[m], ref[-1], rtol=0, atol=1e-12)
+    # Different learning rates give different end points (members are not mixed up).
+    assert np.linalg.norm(traj.params[0] - traj.params[2]) > 1e-3
+
+
+def test_per_member_data_with_data_axis_0():
+    (X1, y1), (X2, y2) = _problem(4), _problem(5)
+    X, y = np.stack([X1, X2]), np.stack([y1, y2])
+    lr = 0.5 / max(_smoothness(X1), _smoothness(X2))
+    traj = train(least_squares, np.zeros((2, P)), gd, steps=80, data=(X, y), data_axis=0,
+                 hparams={"learning_rate": lr}, num_logs=10)
+    for m, (Xm, ym) in enumerate([(X1, y1), (X2, y2)]):
+        ref = _np_gd_path(Xm, ym, np.zeros(P), lr, 80)
+        np.testing.assert_allclose(traj.params[m], ref[-1], rtol=0, atol=1e-12)
+
+
+def test_metrics_at_step_0_equal_the_init_values():
+    X, y = _problem(6)
+    rs = np.random.RandomState(7)
+    w0, ref_points = rs.randn(3, P), rs.randn(3, P)
+    lr = 0.5 / _smoothness(X)
+    traj = train(least_squares, w0, gd, steps=50, data=(X, y), hparams={"learning_rate": lr},
+                 metrics=_metrics, aux=ref_points, aux_axis=0, num_logs=20)
+    np.testing.assert_array_equal(traj.steps, log_points(50, 20, "log"))
+    assert traj.steps[0] == 0
+    for m in range(3):
+        assert abs(traj.metrics["loss"][0, m] - _np_loss(X, y, w0[m])) <= 1e-12
+        assert abs(traj.metrics["norm"][0, m] - np.linalg.norm(w0[m])) <= 1e-12
+        assert abs(traj.metrics["dist"][0, m] - np.linalg.norm(w0[m] - ref_points[m])) <= 1e-12
+        w_end = _np_gd_path(X, y, w0[m], lr, 50)[-1]
+        assert abs(traj.metrics["norm"][-1, m] - np.linalg.norm(w_end)) <= 1e-12
+    assert traj.num_members == 3
+    np.testing.assert_array_equal(traj.final("norm"), traj.metrics["norm"][-1])
+
+
+# ------------------------------------------------------------------ log points
+
+
+@pytest.mark.parametrize("spacing", ["log", "linear"])
+@pytest.mark.parametrize("steps", [1, 2, 3, 10, 99, 1000, 10**7])
+@pytest.mark.parametrize("num", [2, 3, 7, 200])
+def test_log_points(steps, num, spacing):
+    points = log_points(steps, num, spacing)
+    assert points.dtype == np.int64
+    assert points[0] == 0 and points[-1] == steps
+    assert np.all(np.diff(points) > 0)  # increasing, hence unique
+    assert len(points) <= num
+    assert len(points) <= steps + 1
+
+
+def test_log_points_small_runs_log_every_step():
+    np.testing.assert_array_equal(log_points(10, 200, "linear"), np.arange(11))
+    np.testing.assert_array_equal(log_points(10, 200, "log"), np.arange(11))
+    # Log spacing keeps all the early steps and is sparse later.
+    points = log_points(10**6, 200, "log")
+    np.testing.assert_array_equal(points[:11], np.arange(11))
+    assert 150 <= len(points) <= 200
+    ratios = points[-50:][1:] / points[-50:][:-1]
+    np.testing.assert_allclose(ratios, (10**6) ** (1 / 198), rtol=1e-3)  # geometric tail
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    (dict(steps=0), "steps"), (dict(steps=10, num=1), "num_logs"),
+    (dict(steps=10, spacing="cubic"), "spacing"),
+])
+def test_log_points_rejects_bad_input(kwargs, param):
+    with pytest.raises(ConfigError) as err:
+        log_points(**kwargs)
+    assert err.value.param == param
+
+
+# ------------------------------------------------------------------ divergence
+
+_DIVERGE_LRS = np.array([0.1, 5.0])  # L ~ 5.5 for _problem(0): 5.0 > 2/L diverges
+
+
+def _np_first_bad_logged_step(X, y, lr, points) -> int:
+    w = np.zeros(P)
+    done = 0
+    with np.errstate(all="ignore"):
+        for point in points:
+            for _ in range(point - done):
+                w = w - lr * _np_grad(X, y, w)
+            done = point
+            if not (np.all(np.isfinite(w)) and np.isfinite(_np_loss(X, y, w))):
+                return int(point)
+    raise AssertionError("the NumPy reference did not diverge")
+
+
+def test_divergence_raises_with_step_member_and_hint():
+    X, y = _problem(0)
+    assert _DIVERGE_LRS[1] > 2 / _smoothness(X) > _DIVERGE_LRS[0]
+    points = log_points(200, 50, "log")
+    with pytest.raises(DivergenceError) as err:
+        train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
+              hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50, keep_params=True,
+              divergence_hint="lower the learning rate")
+    div, traj = err.value.divergence, err.value.trajectory
+    assert div.member == 1
+    assert div.step == _np_first_bad_logged_step(X, y, _DIVERGE_LRS[1], points)
+    message = str(err.value)
+    assert f"step {div.step}" in message
+    assert "batch member 1" in message
+    assert "Hint: lower the learning rate" in message
+    # Everything logged before the bad step is kept, and nothing at or after it.
+    np.testing.assert_array_equal(traj.steps, points[points < div.step])
+    assert traj.divergence == div
+    for values in traj.metrics.values():
+        assert values.shape == (len(traj.steps), 2)
+        assert np.all(np.isfinite(values))
+    assert np.all(np.isfinite(np.asarray(traj.snapshots)))
+    # The kept values are the right ones (member 0 converges, member 1 grows).
+    for m in range(2):
+        ref = _np_gd_path(X, y, np.zeros(P), _DIVERGE_LRS[m], int(traj.steps[-1]))
+        np.testing.assert_allclose(traj.metrics["loss"][:, m],
+                                   [_np_loss(X, y, ref[t]) for t in traj.steps], rtol=1e-10)
+
+
+def test_divergence_hint_may_depend_on_the_member():
+    X, y = _problem(0)
+    with pytest.raises(DivergenceError, match=r"Hint: member 1 needs a smaller step"):
+        train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
+              hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50,
+              divergence_hint=lambda m: f"member {m} needs a smaller step")
+
+
+def test_on_divergence_stop_returns_the_partial_trajectory():
+    X, y = _problem(0)
+    kwargs = dict(steps=200, data=(X, y), hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50)
+    with pytest.raises(DivergenceError) as err:
+        train(least_squares, np.zeros((2, P)), gd, **kwargs)
+    traj = train(least_squares, np.zeros((2, P)), gd, on_divergence="stop", **kwargs)
+    assert traj.divergence is not None
+    assert traj.divergence == err.value.divergence
+    assert traj.steps[-1] < traj.divergence.step < 200
+    np.testing.assert_array_equal(traj.steps, err.value.trajectory.steps)
+    np.testing.assert_array_equal(traj.metrics["loss"], err.value.trajectory.metrics["loss"])
+
+
+def test_on_divergence_continue_runs_to_the_end():
+    X, y = _problem(0)
+    traj = train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
+                 hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50,
+                 on_divergence="continue")
+    assert traj.divergence is None
+    np.testing.assert_array_equal(traj.steps, log_points(200, 50, "log"))
+    assert not np.isfinite(traj.metrics["loss"][-1, 1])
+    assert np.all(np.isfinite(traj.metrics["loss"][:, 0]))
+    ref = _np_gd_path(X, y, np.zeros(P), _DIVERGE_LRS[0], 200)
+    np.testing.assert_allclose(traj.params[0], ref[-1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: after a divergence, Trajectory.params is the "
+                   "state at the end of the last all-finite chunk, not at steps[-1]")
+def test_divergence_trajectory_params_are_those_of_the_last_kept_step():
+    X, y = _problem(0)
+    traj = train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
+                 hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50, keep_params=True,
+                 num_chunks=1, on_divergence="stop")
+    assert traj.steps[-1] > 0
+    # Trajectory documents `params` as the parameters at steps[-1].
+    np.testing.assert_allclose(traj.params, np.asarray(traj.snapshots)[-1], rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------ sampling
+
+
+def _indices(sampler: Sampler, key, steps: int, n: int) -> np.ndarray:
+    fn = jax.jit(jax.vmap(lambda t: sampler.indices(key, t, n)))
+    return np.asarray(fn(jnp.arange(steps)))
+
+
+def test_sampler_with_replacement_is_in_range_and_reproducible():
+    n, b = 7, 3
+    sampler = Sampler(b, replace=True)
+    key = jax.random.PRNGKey(11)
+    idx = _indices(sampler, key, 500, n)
+    assert idx.shape == (500, b)
+    assert idx.min() >= 0 and idx.max() < n
+    assert set(np.unique(idx)) == set(range(n))  # 1500 draws from 7 values hit all
+    np.testing.assert_array_equal(idx, _indices(sampler, key, 500, n))
+    # Step t alone (not the call history) decides the indices.
+    np.testing.assert_array_equal(np.asarray(sampler.indices(key, jnp.asarray(123), n)),
+                                  idx[123])
+    other = _indices(sampler, jax.random.PRNGKey(12), 500, n)
+    assert np.mean(other != idx) > 0.5
+    # With replacement, some minibatch repeats an index (P(no repeat in 500) ~ 1e-86).
+    assert any(len(set(row)) < b for row in idx)
+
+
+@pytest.mark.parametrize("n, b", [(12, 3), (12, 12), (10, 1), (6, 2)])
+def test_random_reshuffling_visits_each_index_once_per_epoch(n, b):
+    sampler = Sampler(b, replace=False)
+    per_epoch = n // b
+    epochs = 6
+    idx = _indices(sampler, jax.random.PRNGKey(3), epochs * per_epoch, n)
+    orders = []
+    for e in range(epochs):
+        visited = idx[e * per_epoch:(e + 1) * per_epoch].ravel()
+        np.testing.assert_array_equal(np.sort(visited), np.arange(n))
+        orders.append(tuple(visited))
+    assert len(set(orders)) > 1  # each epoch reshuffles (n >= 6: equal orders ~ 1/720^5)
+
+
+def test_random_reshuffling_skips_the_remainder_without_repeats():
+    n, b = 10, 3  # 3 minibatches per epoch, one example left out each epoch
+    idx = _indices(Sampler(b, replace=False), jax.random.PRNGKey(5), 3 * 4, n)
+    for e in range(4):
+        visited = idx[3 * e:3 * e + 3].ravel()
+        assert len(set(visited)) == 9
+        assert visited.min() >= 0 and visited.max() < n
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_sgd_matches_a_numpy_loop_on_the_same_indices(replace):
+    X, y = _problem(8, n=6)
+    b, steps, lr = 2, 60, 0.05
+    sampler = Sampler(b, replace=replace)
+    keys = np.stack([np.asarray(jax.random.PRNGKey(21)), np.asarray(jax.random.PRNGKey(22))])
+    w0 = np.random.RandomState(9).randn(2, P)
+    traj = train(least_squares, w0, gd, steps=steps, data=(X, y), sampler=sampler, key=keys,
+                 hparams={"learning_rate": lr}, log_at=np.arange(1, steps + 1),
+                 keep_params=True)
+    snaps = np.asarray(traj.snapshots)
+    for m in range(2):
+        idx = _indices(sampler, jnp.asarray(keys[m]), steps, X.shape[0])
+        w = w0[m].copy()
+        for t in range(steps):
+            Xb, yb = X[idx[t]], y[idx[t]]
+            w = w - lr * Xb.T @ (Xb @ w - yb) / b
+            np.testing.assert_allclose(snaps[t, m], w, rtol=0, atol=1e-12)
+    assert np.linalg.norm(traj.params[0] - traj.params[1]) > 1e-6
+
+
+def test_sgd_with_the_full_batch_without_replacement_is_gd():
+    X, y = _problem(10)
+    lr = 1.0 / _smoothness(X)
+    w0 = np.random.RandomState(1).randn(1, P)
+    traj = train(least_squares, w0, gd, steps=120, data=(X, y),
+                 sampler=Sampler(N, replace=False), key=jax.random.PRNGKey(0),
+                 hparams={"learning_rate": lr}, num_logs=20, keep_params=True)
+    ref = _np_gd_path(X, y, w0[0], lr, 120)
+    # Only the order of the summed examples differs: round-off.
+    np.testing.assert_allclose(np.asarray(traj.snapshots)[:, 0], ref[traj.steps],
+                               rtol=0, atol=1e-12)
+
+
+def test_per_member_keys_give_different_sgd_paths_and_equal_keys_equal_paths():
+    X, y = _problem(12)
+    kwargs = dict(steps=50, data=(X, y), sampler=Sampler(1), hparams={"learning_rate": 0.05},
+                  num_logs=10)
+    w0 = np.zeros((2, P))
+    split = train(least_squares, w0, gd, key=jax.random.PRNGKey(4), **kwargs)
+    assert np.linalg.norm(split.params[0] - split.params[1]) > 1e-3
+    same_key = np.stack([np.asarray(jax.random.PRNGKey(4))] * 2)
+    same = train(least_squares, w0, gd, key=same_key, **kwargs)
+    np.testing.assert_array_equal(same.params[0], same.params[1])
+
+
+# ------------------------------------------------------------------ compilation cache
+
+
+def test_a_second_identical_call_does_not_recompile():
+    def loss(w, data):  # a fresh function: its program cannot be cached yet
+        X, y = data
+        return 0.5 * jnp.mean((X @ w - y) ** 2)
+
+    X, y = _problem(13)
+    kwargs = dict(steps=300, data=(X, y), num_logs=40)
+    before = compilation_count()
+    first = train(loss, np.zeros((2, P)), gd, hparams={"learning_rate": 0.1}, **kwargs)
+    assert compilation_count() == before + 1  # one program serves every chunk
+    assert first.compile_seconds > 0
+    again = train(loss, np.zeros((2, P)), gd, hparams={"learning_rate": 0.1}, **kwargs)
+    assert compilation_count() == before + 1
+    assert again.compile_seconds == 0.0
+    np.testing.assert_array_equal(first.params, again.params)
+    # New values of the same shapes (init, learning rates) reuse the program too.
+    other = train(loss, np.ones((2, P)), gd, hparams={"learning_rate": [0.05, 0.2]}, **kwargs)
+    assert compilation_count() == before + 1
+    ref = _np_gd_path(X, y, np.ones(P), 0.2, 300)
+    np.testing.assert_allclose(other.params[1], ref[-1], rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------------------ bad inputs
+
+
+class _Traced:
+    """A loss that counts how often JAX traces it (any work at all traces it)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, w, data):
+        self.calls += 1
+        return least_squares(w, data)
+
+
+_X, _Y = _problem(14)
+_BAD = {
+    "params without a batch axis": (dict(params=np.float64(0.0)), "params"),
+    "leaves with different batch sizes": (
+        dict(params={"a": np.zeros((2, 3)), "b": np.zeros((3, 3))}), "params"),
+    "hparams of the wrong length": (
+        dict(hparams={"learning_rate": np.array([0.1, 0.2, 0.3])}), "hparams['learning_rate']"),
+    "batch_size > n": (dict(sampler=Sampler(N + 1)), "batch_size"),
+    "batch_size 0": (dict(sampler=Sampler(0)), "batch_size"),
+    "log_at not ending at steps": (dict(log_at=np.array([0, 5, 9])), "log_at"),
+    "log_at decreasing": (dict(log_at=np.array([0, 6, 5, 10])), "log_at"),
+    "log_at repeated": (dict(log_at=np.array([0, 5, 5, 10])), "log_at"),
+    "log_at negative": (dict(log_at=np.array([-1, 5, 10])), "log_at"),
+    "log_at 2-D": (dict(log_at=np.array([[0, 10]])), "log_at"),
+    "a wrong number of keys": (dict(key=np.zeros((3, 2), dtype=np.uint32)), "key"),
+    "on_divergence unknown": (dict(on_divergence="ignore"), "on_divergence"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD))
+def test_bad_inputs_raise_config_error_before_any_work(case):
+    changes, param = _BAD[case]
+    kwargs = dict(params=np.zeros((2, P)), steps=10, data=(_X, _Y),
+                  hparams={"learning_rate": 0.1})
+    kwargs.update(changes)
+    loss = _Traced()
+    before = compilation_count()
+    with pytest.raises(ConfigError) as err:
+        train(loss, optimizer=gd, **kwargs)
+    assert err.value.param == param
+    assert str(err.value).startswith(f"`{param}`: expected ")
+    assert loss.calls == 0
+    assert compilation_count() == before
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError,
+                   reason="BUG: an empty log_at raises IndexError, not ConfigError")
+def test_empty_log_at_raises_config_error():
+    with pytest.raises(ConfigError):
+        train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
+              hparams={"learning_rate": 0.1}, log_at=np.array([], dtype=np.int64))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: non-integer log_at is accepted and the step "
+                   "counts are truncated (log_at=[0.5, 10] runs 9 steps, not 10)")
+def test_non_integer_log_at_is_rejected():
+    with pytest.raises(ConfigError):
+        train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
+              hparams={"learning_rate": 0.1}, log_at=np.array([0.5, 10.0]))
