@@ -374,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": NAME,
         "command": command,
         "argv": list(argv or []),
+        "invoked_as": " ".join(sys.argv),
         "quick": args.quick,
         "workload": {
             "n": N,

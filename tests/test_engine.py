@@ -6,6 +6,8 @@ References are written out here with NumPy (gradient ``X^T (Xw - y) / n`` of the
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -248,9 +250,15 @@ def test_divergence_trajectory_params_are_those_of_the_last_kept_step():
 # ------------------------------------------------------------------ sampling
 
 
-def _indices(sampler: Sampler, key, steps: int, n: int) -> np.ndarray:
-    fn = jax.jit(jax.vmap(lambda t: sampler.indices(key, t, n)))
-    return np.asarray(fn(jnp.arange(steps)))
+@functools.cache
+def _indices_fn(sampler: Sampler, n: int):
+    return jax.jit(jax.vmap(lambda key, t: sampler.indices(key, t, n), in_axes=(None, 0)))
+
+
+def _indices(sampler: Sampler, key, steps, n: int) -> np.ndarray:
+    """Indices of the steps ``range(steps)`` (or of the given array of steps)."""
+    t = jnp.arange(steps) if np.ndim(steps) == 0 else jnp.asarray(steps)
+    return np.asarray(_indices_fn(sampler, n)(jnp.asarray(key), t))
 
 
 def test_sampler_with_replacement_is_in_range_and_reproducible():
@@ -263,15 +271,15 @@ def test_sampler_with_replacement_is_in_range_and_reproducible():
     assert set(np.unique(idx)) == set(range(n))  # 1500 draws from 7 values hit all
     np.testing.assert_array_equal(idx, _indices(sampler, key, 500, n))
     # Step t alone (not the call history) decides the indices.
-    np.testing.assert_array_equal(np.asarray(sampler.indices(key, jnp.asarray(123), n)),
-                                  idx[123])
+    np.testing.assert_array_equal(_indices(sampler, key, np.array([123, 7]), n),
+                                  idx[[123, 7]])
     other = _indices(sampler, jax.random.PRNGKey(12), 500, n)
     assert np.mean(other != idx) > 0.5
     # With replacement, some minibatch repeats an index (P(no repeat in 500) ~ 1e-86).
     assert any(len(set(row)) < b for row in idx)
 
 
-@pytest.mark.parametrize("n, b", [(12, 3), (12, 12), (10, 1), (6, 2)])
+@pytest.mark.parametrize("n, b", [(12, 3), (12, 12), (10, 1)])
 def test_random_reshuffling_visits_each_index_once_per_epoch(n, b):
     sampler = Sampler(b, replace=False)
     per_epoch = n // b
