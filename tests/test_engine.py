@@ -401,7 +401,8 @@ _BAD = {
     "log_at repeated": (dict(log_at=np.array([0, 5, 5, 10])), "log_at"),
     "log_at negative": (dict(log_at=np.array([-1, 5, 10])), "log_at"),
     "log_at 2-D": (dict(log_at=np.array([[0, 10]])), "log_at"),
-    "a wrong number of keys": (dict(key=np.zeros((3, 2), dtype=np.uint32)), "key"),
+    "a wrong number of keys": (
+        dict(key=np.zeros((3, 2), dtype=np.uint32), sampler=Sampler(2)), "key"),
     "on_divergence unknown": (dict(on_divergence="ignore"), "on_divergence"),
 }
 
@@ -436,3 +437,16 @@ def test_non_integer_log_at_is_rejected():
     with pytest.raises(ConfigError):
         train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
               hparams={"learning_rate": 0.1}, log_at=np.array([0.5, 10.0]))
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError, reason="BUG: a new-style typed key "
+                   "(jax.random.key, shape ()) is not accepted: _keys indexes key.shape[0]")
+def test_typed_prng_key_is_accepted():
+    X, y = _problem(15)
+    old = train(least_squares, np.zeros((2, P)), gd, steps=20, data=(X, y),
+                sampler=Sampler(2), key=jax.random.PRNGKey(3),
+                hparams={"learning_rate": 0.05}, num_logs=5)
+    new = train(least_squares, np.zeros((2, P)), gd, steps=20, data=(X, y),
+                sampler=Sampler(2), key=jax.random.key(3),
+                hparams={"learning_rate": 0.05}, num_logs=5)
+    np.testing.assert_array_equal(new.params, old.params)

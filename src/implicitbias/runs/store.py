@@ -1,0 +1,128 @@
+"""Run folders: ``runs/<experiment>-<preset>-<UTC time>-<short id>/``.
+
+Contents: ``config.json`` (complete; ``implicitbias run --from`` reproduces the run),
+``meta.json``, ``results.json`` (numbers and claim outcomes), ``metrics.csv``,
+``arrays.npz``, and each figure as PNG and SVG. A folder is created with ``exist_ok=False``
+so an existing run is never overwritten; every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from implicitbias.errors import ImplicitBiasError
+from implicitbias.runs.atomic import read_json, write_bytes, write_json, write_npz, write_text
+from implicitbias.runs.results import Results
+
+CONFIG_FILE = "config.json"
+RESULTS_FILE = "results.json"
+META_FILE = "meta.json"
+ARRAYS_FILE = "arrays.npz"
+METRICS_FILE = "metrics.csv"
+_METRIC_PREFIX = "metric/"
+
+
+def utc_stamp(now: _dt.datetime | None = None) -> str:
+    now = now or _dt.datetime.now(_dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ")
+
+
+def new_run_dir(root: str | Path, name: str, preset: str) -> Path:
+    """Create and return a fresh, empty run folder under ``root``; never reuses one."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        path = root / f"{name}-{preset}-{utc_stamp()}-{secrets.token_hex(3)}"
+        try:
+            path.mkdir(exist_ok=False)
+            return path
+        except FileExistsError:
+            continue
+    raise ImplicitBiasError(f"could not create a new run folder under {root}")
+
+
+def metrics_csv(steps: np.ndarray, metrics: Mapping[str, np.ndarray]) -> str:
+    """Long format: one row per (logged step, batch member)."""
+    names = list(metrics)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["step", "member", *names])
+    for i, step in enumerate(steps):
+        width = np.shape(metrics[names[0]])[1] if names else 0
+        for m in range(width):
+            writer.writerow([int(step), m, *(repr(float(metrics[n][i, m])) for n in names)])
+    return buf.getvalue()
+
+
+def save(results: Results, root: str | Path, figures: Mapping[str, Any] | None = None) -> Path:
+    """Write ``results`` (and matplotlib ``figures``) into a new run folder; return it."""
+    path = new_run_dir(root, results.experiment, results.preset)
+    results.path = path
+    write_json(path / CONFIG_FILE, {"experiment": results.experiment,
+                                     "preset": results.preset, "config": results.config})
+    write_json(path / META_FILE, results.meta)
+    arrays = dict(results.arrays)
+    arrays.update({_METRIC_PREFIX + k: v for k, v in results.metrics.items()})
+    write_npz(path / ARRAYS_FILE, arrays)
+    if results.metrics and "steps" in results.arrays:
+        write_text(path / METRICS_FILE, metrics_csv(results.arrays["steps"], results.metrics))
+    for name, fig in (figures or {}).items():
+        save_figure(fig, path / name)
+    write_results_json(results)
+    return path
+
+
+def write_results_json(results: Results) -> None:
+    assert results.path is not None
+    write_json(results.path / RESULTS_FILE, {
+        "experiment": results.experiment, "preset": results.preset, "status": results.status,
+        "message": results.message, "scalars": results.scalars, "claims": results.claims,
+    })
+
+
+def save_figure(fig: Any, stem: Path) -> list[Path]:
+    """Save a matplotlib figure as ``stem.png`` and ``stem.svg`` (atomically)."""
+    out = []
+    for ext, kwargs in (("png", {"dpi": 130}), ("svg", {})):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, bbox_inches="tight", **kwargs)
+        out.append(write_bytes(stem.with_suffix("." + ext), buf.getvalue()))
+    return out
+
+
+def load(path: str | Path) -> Results:
+    """Load a run folder back into a :class:`Results`."""
+    path = Path(path)
+    if not (path / CONFIG_FILE).is_file():
+        raise ImplicitBiasError(f"{path} is not a run folder (no {CONFIG_FILE})")
+    config = read_json(path / CONFIG_FILE)
+    results_json = read_json(path / RESULTS_FILE) if (path / RESULTS_FILE).is_file() else {}
+    meta = read_json(path / META_FILE) if (path / META_FILE).is_file() else {}
+    arrays: dict[str, np.ndarray] = {}
+    metrics: dict[str, np.ndarray] = {}
+    if (path / ARRAYS_FILE).is_file():
+        with np.load(path / ARRAYS_FILE) as npz:
+            for key in npz.files:
+                if key.startswith(_METRIC_PREFIX):
+                    metrics[key[len(_METRIC_PREFIX):]] = npz[key]
+                else:
+                    arrays[key] = npz[key]
+    return Results(
+        experiment=config["experiment"], preset=config["preset"], config=config["config"],
+        scalars=results_json.get("scalars", {}), arrays=arrays, metrics=metrics,
+        claims=results_json.get("claims", []), meta=meta, path=path,
+        status=results_json.get("status", "ok"), message=results_json.get("message", ""),
+    )
+
+
+def figure_files(path: str | Path) -> list[Path]:
+    """The PNG figures of a run folder, sorted by name."""
+    return sorted(Path(path).glob("*.png"))
