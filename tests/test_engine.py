@@ -235,8 +235,6 @@ def test_on_divergence_continue_runs_to_the_end():
     np.testing.assert_allclose(traj.params[0], ref[-1], rtol=0, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a divergence, Trajectory.params is the "
-                   "state at the end of the last all-finite chunk, not at steps[-1]")
 def test_divergence_trajectory_params_are_those_of_the_last_kept_step():
     X, y = _problem(0)
     traj = train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
@@ -423,24 +421,18 @@ def test_bad_inputs_raise_config_error_before_any_work(case):
     assert compilation_count() == before
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="BUG: an empty log_at raises IndexError, not ConfigError")
 def test_empty_log_at_raises_config_error():
     with pytest.raises(ConfigError):
         train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
               hparams={"learning_rate": 0.1}, log_at=np.array([], dtype=np.int64))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: non-integer log_at is accepted and the step "
-                   "counts are truncated (log_at=[0.5, 10] runs 9 steps, not 10)")
 def test_non_integer_log_at_is_rejected():
     with pytest.raises(ConfigError):
         train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
               hparams={"learning_rate": 0.1}, log_at=np.array([0.5, 10.0]))
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="BUG: a new-style typed key "
-                   "(jax.random.key, shape ()) is not accepted: _keys indexes key.shape[0]")
 def test_typed_prng_key_is_accepted():
     X, y = _problem(15)
     old = train(least_squares, np.zeros((2, P)), gd, steps=20, data=(X, y),

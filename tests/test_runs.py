@@ -183,8 +183,6 @@ def test_metrics_csv_is_exact_long_format(tmp_runs: Path):
         assert float(row[3]) == original.metrics["dist"][i, member]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: non-finite scalars are written as the strings "
-                   "'nan'/'inf' and load() does not convert them back to floats")
 def test_non_finite_scalars_round_trip_as_floats(tmp_runs: Path):
     original = Results("exp", "quick", {}, scalars={"rate": math.nan, "top": math.inf})
     loaded = load(save(original, tmp_runs))
@@ -315,3 +313,43 @@ def test_lab_run_restores_x64(saved_smoke: Results):
     finally:
         jax.config.update("jax_enable_x64", True)
     assert res.arrays["final_params"].dtype == np.float64  # the run itself used float64
+
+
+# ------------------------------------------------------------------ resume
+
+
+def test_interrupted_run_resumes_to_the_same_numbers(tmp_path: Path, monkeypatch):
+    """A run killed mid-way finishes from its checkpoints with the uninterrupted numbers."""
+    import importlib
+
+    train_module = importlib.import_module("implicitbias.engine.train")
+
+    overrides = {"steps": 400, "sgd_steps": 3000}
+    whole = lab.run("min-norm", "smoke", overrides, out=tmp_path / "whole")
+
+    real = train_module._compiled_chunk
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 25:  # inside the SGD call, after some of its chunks were saved
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "_compiled_chunk", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        lab.run("min-norm", "smoke", overrides, out=tmp_path / "cut")
+    monkeypatch.setattr(train_module, "_compiled_chunk", real)
+    (folder,) = (tmp_path / "cut").iterdir()
+    assert json.loads((folder / "results.json").read_text())["status"] == "running"
+    saved = sorted(p.name for p in (folder / "checkpoints").iterdir())
+    assert saved[:2] == ["train-000.npz", "train-001.npz"]  # GD done, SGD part-way
+
+    resumed = lab.resume(folder)
+    assert resumed.path == folder and resumed.status == "ok"
+    assert not (folder / "checkpoints").exists()
+    assert resumed.scalars["pinv"] == whole.scalars["pinv"]
+    assert resumed.scalars["sgd"] == whole.scalars["sgd"]
+    np.testing.assert_array_equal(resumed.arrays["sgd_dist"], whole.arrays["sgd_dist"])
+    with pytest.raises(ConfigError, match="never overwritten"):
+        lab.resume(folder)

@@ -66,6 +66,9 @@ def _parse_scalar(name: str, tp: Any, raw: Any) -> Any:
         allowed = get_args(tp)
         if raw in allowed:
             return raw
+        for option in allowed:  # "--set level=2" for Literal[1, 2]
+            if isinstance(raw, str) and not isinstance(option, str) and str(option) == raw:
+                return option
         raise ConfigError(name, "one of " + ", ".join(map(repr, allowed)), raw,
                           choices=[str(a) for a in allowed])
     if tp is bool:
@@ -189,6 +192,8 @@ class Config:
             for item in items:
                 if isinstance(item, bool) or not isinstance(item, int | float):
                     continue
+                if not math.isfinite(item):
+                    raise ConfigError(f.name, "a finite number", value)
                 low, high = f.metadata.get("low"), f.metadata.get("high")
                 open_ = f.metadata.get("low_open", False)
                 if low is not None and (item <= low if open_ else item < low):

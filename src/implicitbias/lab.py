@@ -6,14 +6,17 @@ These functions compute and write files; they never print (the CLI does).
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from implicitbias._precision import precision
 from implicitbias.claims import Outcome, evaluate
 from implicitbias.config import Config
+from implicitbias.engine.checkpoint import checkpoints
 from implicitbias.errors import ConfigError, DivergenceError
 from implicitbias.experiments import get_experiment
 from implicitbias.experiments.registry import Experiment, all_claims
@@ -23,6 +26,7 @@ from implicitbias.runs.meta import environment
 from implicitbias.runs.results import Results
 
 LEVELS = ("quick", "full")
+CHECKPOINTS = "checkpoints"
 
 
 def make_config(
@@ -40,6 +44,7 @@ def run(
     *,
     out: str | Path | None = "runs",
     config: Config | None = None,
+    folder: Path | None = None,
 ) -> Results:
     """Run one experiment, measure its claims, and (unless ``out`` is None) save a run folder.
 
@@ -49,6 +54,9 @@ def run(
         overrides: ``{field: value}`` changes (strings are parsed as on the command line).
         out: the folder under which the run folder is created; ``None`` saves nothing.
         config: a ready config (``preset`` is then only recorded).
+        folder: an unfinished run folder to complete (see :func:`resume`); by default a
+            new one is created under ``out`` before any training, its ``results.json``
+            saying ``running``, and every training call checkpoints into it.
 
     Returns:
         The :class:`Results`, with ``path`` set when saved.
@@ -64,9 +72,17 @@ def run(
     elif not isinstance(config, experiment.config_cls):
         raise ConfigError("config", f"a {experiment.config_cls.__name__}",
                           type(config).__name__)
+    if out is not None and folder is None:
+        folder = store.new_run_dir(out, experiment.name, preset)
+        started = Results(experiment.name, preset, config.to_dict(), path=folder,
+                          status="running", message="started; resume with `implicitbias "
+                          f"run --resume {folder}` if it was interrupted")
+        store.write_config(folder, started)
+        store.write_results_json(started)
     t0 = time.perf_counter()
     error: DivergenceError | None = None
-    with precision(config.x64):
+    saving = checkpoints(folder / CHECKPOINTS) if folder is not None else nullcontext()
+    with precision(config.x64), saving:
         try:
             results = experiment.run(config)
         except DivergenceError as exc:
@@ -78,9 +94,11 @@ def run(
         if error is None:
             results.claims = [evaluate(c, results).to_dict()
                               for c in experiment.claims if c.applies_to(preset)]
-        figures = experiment.plot(results) if (error is None and out is not None) else {}
-    if out is not None:
-        store.save(results, out, figures)
+        figures = experiment.plot(results) if (error is None and folder is not None) else {}
+    if folder is not None:
+        store.save_into(results, folder, figures)
+        if error is None:
+            shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
     if error is not None:
         error.path = results.path
         raise error
@@ -110,6 +128,27 @@ def run_from(config_file: str | Path, *, out: str | Path | None = "runs") -> Res
     experiment = get_experiment(stored["experiment"])
     config = experiment.config_cls.from_values(stored["config"])
     return run(experiment.name, stored.get("preset", "default"), out=out, config=config)
+
+
+def resume(folder: str | Path) -> Results:
+    """Finish an interrupted run in its own folder, from its checkpoints.
+
+    Training calls that had finished are read back from their checkpoints; the one that
+    was interrupted continues from its last chunk. The numbers are those of an
+    uninterrupted run.
+    """
+    folder = Path(folder)
+    if not (folder / store.CONFIG_FILE).is_file():
+        raise ConfigError("--resume", "a run folder (with config.json)", str(folder))
+    status = read_json(folder / store.RESULTS_FILE).get("status", "")
+    if status != "running":
+        raise ConfigError("--resume", "an unfinished run folder (status 'running'; "
+                                      "finished folders are never overwritten)",
+                          f"{folder} (status {status!r})")
+    stored = read_json(folder / store.CONFIG_FILE)
+    experiment = get_experiment(stored["experiment"])
+    config = experiment.config_cls.from_values(stored["config"])
+    return run(experiment.name, stored["preset"], config=config, folder=folder)
 
 
 @dataclasses.dataclass

@@ -37,7 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"implicitbias {args.command}: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: finish the run with `implicitbias run --resume RUN_DIR` "
+              "(the folder named at its start)", file=sys.stderr)
         return 130
 
 

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     p.add_argument("--from", dest="from_config", metavar="CONFIG",
                    help="re-run a run folder's config.json (reproduces its numbers)")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="finish an interrupted run in its own folder, from its checkpoints")
     p.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     p.set_defaults(func=execute, parser=p)
 
@@ -59,7 +61,12 @@ def execute(args: argparse.Namespace) -> int:
         print(experiment_help(args.experiment) if args.experiment
               else args.parser.format_help())
         return 0
-    if args.from_config:
+    if args.resume:
+        if args.sets or args.preset != "default" or args.from_config or args.experiment:
+            raise ConfigError("--resume", "a run folder alone (its config.json is complete)",
+                              args.resume)
+        run = lambda: lab.resume(args.resume)  # noqa: E731
+    elif args.from_config:
         if args.sets or args.preset != "default":
             raise ConfigError("--from", "no --preset or --set beside it (the stored config is "
                                         "complete)", args.from_config)

@@ -25,6 +25,7 @@ import numpy as np
 import optax
 from jax import lax
 
+from implicitbias.engine import checkpoint
 from implicitbias.engine.sampling import Sampler
 from implicitbias.engine.schedule import Spacing, log_points, plan_chunks
 from implicitbias.engine.trajectory import Divergence, Trajectory
@@ -165,6 +166,8 @@ def _keys(key: jax.Array | None, b: int) -> jax.Array:
     if key is None:
         key = jax.random.PRNGKey(0)
     key = jnp.asarray(key)
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):  # new-style typed keys
+        key = jax.random.key_data(key)
     if key.ndim == 1:
         return jax.random.split(key, b)
     if key.shape[0] != b:
@@ -259,8 +262,10 @@ def train(
                           choices=["raise", "stop", "continue"])
     b = _batch_size(params)
     points = log_points(steps, num_logs, spacing) if log_at is None else np.asarray(log_at)
-    if points.ndim != 1 or points[-1] != steps or np.any(np.diff(points) <= 0) or points[0] < 0:
-        raise ConfigError("log_at", f"increasing step indices >= 0 ending at {steps}", points)
+    if (points.ndim != 1 or points.size == 0 or not np.issubdtype(points.dtype, np.integer)
+            or points[-1] != steps or np.any(np.diff(points) <= 0) or points[0] < 0):
+        raise ConfigError("log_at", f"increasing integer step indices >= 0 ending at {steps}",
+                          points)
     data = jax.tree.map(jnp.asarray, data)
     aux = jax.tree.map(jnp.asarray, aux)
     params = jax.tree.map(jnp.asarray, params)
@@ -284,9 +289,17 @@ def train(
     divergence = None
     show = _show_progress(progress)
     bar = None
-    done = 0
+    done = first_chunk = 0
+    ckpt = checkpoint.claim_path()
+    if ckpt is not None:
+        stamp = checkpoint.fingerprint((loss, metrics, optimizer, sampler, keep_params),
+                                       points, (params, hp, keys, data, aux))
+        if ckpt.is_file():
+            first_chunk, done, state, kept = checkpoint.load(ckpt, stamp, state)
     try:
         for ci, idx in enumerate(chunks):
+            if ci < first_chunk:
+                continue
             lens = np.zeros(width, dtype=np.int64)
             lens[: len(idx)] = lengths_all[idx]
             args = (state[0], state[1], keys, data, aux, hp,
@@ -311,6 +324,12 @@ def train(
                 lambda a, u=upto: np.swapaxes(np.asarray(a), 0, 1)[:u], snaps)
             kept.append((points[idx][:upto], {k: v[:upto] for k, v in values.items()}, snaps))
             if bad is not None:
+                # Re-run this chunk up to its last finite log point, so that `params` are
+                # those of the last kept step (the same program; later intervals get 0 steps).
+                truncated = lens.copy()
+                truncated[upto:] = 0
+                redo = compiled(*args[:-1], jnp.asarray(truncated))
+                state = (redo[0], redo[1])
                 row, member = bad
                 step = int(points[idx][row])
                 value = float(values["loss"][row, member])
@@ -319,7 +338,9 @@ def train(
                 divergence = Divergence(step, member, quantity, value, hint)
                 break
             state = (new_params, new_opt)
-            if show is None and ci == 0:
+            if ckpt is not None:
+                checkpoint.save(ckpt, stamp, ci + 1, done, state, kept)
+            if show is None and ci == first_chunk:
                 remaining = (steps - done) / max(n_chunk, 1) * elapsed
                 show = remaining > 2.0
             if show and bar is None:

@@ -64,10 +64,19 @@ def metrics_csv(steps: np.ndarray, metrics: Mapping[str, np.ndarray]) -> str:
 
 def save(results: Results, root: str | Path, figures: Mapping[str, Any] | None = None) -> Path:
     """Write ``results`` (and matplotlib ``figures``) into a new run folder; return it."""
-    path = new_run_dir(root, results.experiment, results.preset)
-    results.path = path
+    return save_into(results, new_run_dir(root, results.experiment, results.preset), figures)
+
+
+def write_config(path: Path, results: Results) -> None:
+    """``config.json`` of a run folder: experiment, preset and the complete config."""
     write_json(path / CONFIG_FILE, {"experiment": results.experiment,
                                      "preset": results.preset, "config": results.config})
+
+
+def save_into(results: Results, path: Path, figures: Mapping[str, Any] | None = None) -> Path:
+    """Write ``results`` into the run folder ``path`` (made by :func:`new_run_dir`)."""
+    results.path = path
+    write_config(path, results)
     write_json(path / META_FILE, results.meta)
     arrays = dict(results.arrays)
     arrays.update({_METRIC_PREFIX + k: v for k, v in results.metrics.items()})
@@ -98,6 +107,17 @@ def save_figure(fig: Any, stem: Path) -> list[Path]:
     return out
 
 
+def _restore_non_finite(obj: Any) -> Any:
+    """Undo :func:`to_jsonable`'s spelling of NaN and infinities as strings."""
+    if isinstance(obj, dict):
+        return {k: _restore_non_finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_restore_non_finite(v) for v in obj]
+    if obj in ("nan", "inf", "-inf"):
+        return float(obj)
+    return obj
+
+
 def load(path: str | Path) -> Results:
     """Load a run folder back into a :class:`Results`."""
     path = Path(path)
@@ -117,8 +137,9 @@ def load(path: str | Path) -> Results:
                     arrays[key] = npz[key]
     return Results(
         experiment=config["experiment"], preset=config["preset"], config=config["config"],
-        scalars=results_json.get("scalars", {}), arrays=arrays, metrics=metrics,
-        claims=results_json.get("claims", []), meta=meta, path=path,
+        scalars=_restore_non_finite(results_json.get("scalars", {})), arrays=arrays,
+        metrics=metrics, claims=_restore_non_finite(results_json.get("claims", [])),
+        meta=meta, path=path,
         status=results_json.get("status", "ok"), message=results_json.get("message", ""),
     )
 
