@@ -70,7 +70,7 @@ def save(path: Path, stamp: str, chunk: int, done: int, state: Any, kept: list) 
                                      "done": np.array(done)}
     for i, leaf in enumerate(jax.tree.leaves(state)):
         arrays[f"state/{i}"] = np.asarray(leaf)
-    steps, metrics, snaps = _concat(kept)
+    steps, metrics, snaps = concat_kept(kept)
     arrays["steps"] = steps
     arrays.update({f"metric/{k}": v for k, v in metrics.items()})
     if snaps is not None:
@@ -101,7 +101,8 @@ def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:
         return int(npz["chunk"]), int(npz["done"]), restored, kept
 
 
-def _concat(kept: list) -> tuple[np.ndarray, dict, Any]:
+def concat_kept(kept: list) -> tuple[np.ndarray, dict, Any]:
+    """Join per-chunk ``(steps, metrics, snapshots)`` along the logged-step axis."""
     steps = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, dtype=np.int64)
     metrics = {n: np.concatenate([k[1][n] for k in kept]) for n in (kept[0][1] if kept else {})}
     snaps = [k[2] for k in kept if k[2] is not None]

@@ -308,21 +308,13 @@ def train(
             compiled, c_s = _compiled_chunk(static, (data_axis, aux_axis), args)
             compile_s += c_s
             t0 = time.perf_counter()
-            new_params, new_opt, (values, finite, snaps) = compiled(*args)
-            finite = np.asarray(finite)  # waits for the result
+            new_params, new_opt, outs = compiled(*args)
+            values, snaps, bad, upto = _unpack(outs, len(idx), on_divergence)  # waits
             elapsed = time.perf_counter() - t0
             run_s += elapsed
             n_chunk = int(lens.sum())
             done += n_chunk
-            valid = np.zeros(width, dtype=bool)
-            valid[: len(idx)] = True
-            values = {k: np.asarray(v).T for k, v in values.items()}  # (B, C) -> (C, B)
-            finite = finite.T
-            bad = _first_bad(finite, valid) if on_divergence != "continue" else None
-            upto = len(idx) if bad is None else bad[0]
-            snaps = None if snaps is None else jax.tree.map(
-                lambda a, u=upto: np.swapaxes(np.asarray(a), 0, 1)[:u], snaps)
-            kept.append((points[idx][:upto], {k: v[:upto] for k, v in values.items()}, snaps))
+            kept.append((points[idx][:upto], values, snaps))
             if bad is not None:
                 # Re-run this chunk up to its last finite log point, so that `params` are
                 # those of the last kept step (the same program; later intervals get 0 steps).
@@ -330,12 +322,7 @@ def train(
                 truncated[upto:] = 0
                 redo = compiled(*args[:-1], jnp.asarray(truncated))
                 state = (redo[0], redo[1])
-                row, member = bad
-                step = int(points[idx][row])
-                value = float(values["loss"][row, member])
-                hint = divergence_hint(member) if callable(divergence_hint) else divergence_hint
-                quantity = "loss" if not np.isfinite(value) else "parameters"
-                divergence = Divergence(step, member, quantity, value, hint)
+                divergence = _divergence(bad, points[idx], outs, divergence_hint)
                 break
             state = (new_params, new_opt)
             if ckpt is not None:
@@ -357,14 +344,33 @@ def train(
     return trajectory
 
 
+def _unpack(outs, n_valid: int, on_divergence: str):
+    """Host copies of one chunk's outputs, cut at the first non-finite log point.
+
+    Returns ``(metrics {name: (C', B)}, snapshots or None, (row, member) or None, C')``
+    where ``C'`` is the number of log points kept.
+    """
+    values, finite, snaps = outs
+    finite = np.asarray(finite).T  # (B, C) -> (C, B); waits for the program
+    valid = np.arange(finite.shape[0]) < n_valid
+    bad = _first_bad(finite, valid) if on_divergence != "continue" else None
+    upto = n_valid if bad is None else bad[0]
+    values = {k: np.asarray(v).T[:upto] for k, v in values.items()}
+    if snaps is not None:
+        snaps = jax.tree.map(lambda a: np.swapaxes(np.asarray(a), 0, 1)[:upto], snaps)
+    return values, snaps, bad, upto
+
+
+def _divergence(bad, chunk_points, outs, hint) -> Divergence:
+    row, member = bad
+    value = float(np.asarray(outs[0]["loss"])[member, row])
+    advice = hint(member) if callable(hint) else hint
+    quantity = "loss" if not np.isfinite(value) else "parameters"
+    return Divergence(int(chunk_points[row]), member, quantity, value, advice)
+
+
 def _assemble(kept, params, divergence, compile_s, run_s) -> Trajectory:
-    steps = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, dtype=np.int64)
-    names = kept[0][1].keys()
-    metrics = {n: np.concatenate([k[1][n] for k in kept], axis=0) for n in names}
-    snaps = [k[2] for k in kept if k[2] is not None]
-    snapshots = None
-    if snaps:
-        snapshots = jax.tree.map(lambda *a: np.concatenate(a, axis=0), *snaps)
+    steps, metrics, snapshots = checkpoint.concat_kept(kept)
     params = jax.tree.map(np.asarray, params)
     return Trajectory(steps, metrics, params, snapshots, divergence, compile_s, run_s)
 
