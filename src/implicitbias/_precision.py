@@ -6,6 +6,12 @@ import contextlib
 from collections.abc import Iterator
 
 import jax
+import numpy as np
+
+
+def x64_enabled() -> bool:
+    """Whether JAX computes in 64 bits now (read through the public dtype rules)."""
+    return jax.dtypes.canonicalize_dtype(np.float64) == np.dtype(np.float64)
 
 
 @contextlib.contextmanager
@@ -16,7 +22,7 @@ def precision(x64: bool) -> Iterator[None]:
     which mode its run uses. The flag is global to the process, so runs are not meant to
     be interleaved across threads.
     """
-    before = bool(jax.config.jax_enable_x64)
+    before = x64_enabled()
     jax.config.update("jax_enable_x64", bool(x64))
     try:
         yield

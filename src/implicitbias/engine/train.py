@@ -25,6 +25,7 @@ import numpy as np
 import optax
 from jax import lax
 
+from implicitbias._precision import x64_enabled
 from implicitbias.engine import checkpoint
 from implicitbias.engine.sampling import Sampler
 from implicitbias.engine.schedule import Spacing, log_points, plan_chunks
@@ -88,7 +89,7 @@ def _signature(tree: Any) -> Any:
 
 
 def _compiled_chunk(static, axes, args):
-    key = (static, repr(axes), _signature(args), bool(jax.config.jax_enable_x64))
+    key = (static, repr(axes), _signature(args), x64_enabled())
     if key not in _COMPILED:
         data_axis, aux_axis = axes
         member = batch_map(
@@ -132,7 +133,7 @@ def batch_map(fn: Callable, in_axes: tuple, size: int) -> Callable:
 
 def _compiled_init(optimizer, args):
     """The optimizer-state init of every member, compiled once per optimizer and shapes."""
-    key = ("init", optimizer, _signature(args), bool(jax.config.jax_enable_x64))
+    key = ("init", optimizer, _signature(args), x64_enabled())
     if key not in _COMPILED:
         fn = jax.vmap(lambda p, h: _member_init(p, h, optimizer=optimizer))
         _COMPILED[key] = (jax.jit(fn).lower(*args).compile(), 0.0)
@@ -303,7 +304,7 @@ def train(
             lens = np.zeros(width, dtype=np.int64)
             lens[: len(idx)] = lengths_all[idx]
             args = (state[0], state[1], keys, data, aux, hp,
-                    jnp.asarray(done, dtype=jnp.int64 if jax.config.jax_enable_x64
+                    jnp.asarray(done, dtype=jnp.int64 if x64_enabled()
                                 else jnp.int32), jnp.asarray(lens))
             compiled, c_s = _compiled_chunk(static, (data_axis, aux_axis), args)
             compile_s += c_s

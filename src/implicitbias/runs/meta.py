@@ -26,6 +26,7 @@ def environment() -> dict[str, Any]:
     import jax
 
     from implicitbias import __version__
+    from implicitbias._precision import x64_enabled
 
     versions = {"implicitbias": __version__, "python": sys.version.split()[0],
                 "platform": platform.platform(), "jax": jax.__version__}
@@ -40,5 +41,5 @@ def environment() -> dict[str, Any]:
         "git_commit": git_commit(),
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
-        "x64": bool(jax.config.jax_enable_x64),
+        "x64": x64_enabled(),
     }
