@@ -64,4 +64,5 @@ def all_claims() -> list[Claim]:
 
 
 def _load_builtin() -> None:
-    from implicitbias.experiments import min_norm  # noqa: F401  (registers itself)
+    # Importing a module registers its experiment.
+    from implicitbias.experiments import max_margin, min_norm  # noqa: F401

@@ -14,8 +14,26 @@ from implicitbias.theory.least_squares import (
     ridge_path,
     smoothness,
 )
+from implicitbias.theory.margins import (
+    MaxMargin,
+    Separability,
+    add_bias,
+    angle_degrees,
+    fit_against,
+    max_margin,
+    normalized_margin,
+    separability,
+)
 
 __all__ = [
+    "MaxMargin",
+    "Separability",
+    "add_bias",
+    "angle_degrees",
+    "fit_against",
+    "max_margin",
+    "normalized_margin",
+    "separability",
     "bottom_eigen_weight",
     "closest_interpolator",
     "fit_log_rate",
