@@ -97,7 +97,8 @@ def test_divergence_stops_with_message_and_keeps_the_run(tmp_path):
 
 
 def test_verify_quick_prints_table_and_writes_report(tmp_path):
-    out = cli("verify", "--preset", "quick", "--out", str(tmp_path / "runs"), cwd=tmp_path)
+    out = cli("verify", "--preset", "quick", "--only", "min-norm", "--out",
+              str(tmp_path / "runs"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr  # every claim measured, whether it holds or not
     assert "min-norm/pinv" in out.stdout and "could not be measured" in out.stdout
     report = Path(out.stdout.strip().splitlines()[-1].split("report: ")[1])
@@ -113,3 +114,15 @@ def test_env_reports_backend(tmp_path):
     assert out.returncode == 0, out.stderr
     env = json.loads(out.stdout)
     assert env["backend"] in ("cpu", "gpu", "cuda", "tpu") and env["versions"]["jax"]
+
+
+@pytest.mark.slow
+def test_verify_quick_measures_every_claim(tmp_path):
+    out = cli("verify", "--preset", "quick", "--out", str(tmp_path / "runs"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = Path(out.stdout.strip().splitlines()[-1].split("report: ")[1])
+    claims = json.loads((report.parent / "claims.json").read_text())
+    from implicitbias.experiments import all_claims
+
+    assert {c["id"] for c in claims} == {c.id for c in all_claims() if "quick" in c.presets}
+    assert all(c["error"] is None for c in claims)
