@@ -24,12 +24,16 @@ def circle_figure(results: Results) -> Any:
         ax.plot(u[:, 0], u[:, 1], lw=1.6, label=f"init {b}")
         ax.plot(*u[0], "o", ms=4, color=ax.lines[-1].get_color())
     d = results.arrays["svm_direction"]
-    ax.annotate("", xy=d, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "red",
-                                                      "lw": 2})
+    ax.annotate("", xy=d, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "red", "lw": 2})
     ax.plot([], [], color="red", lw=2, label="SVM direction")
     ax.set_aspect("equal")
-    ax.set(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), xlabel="w1 / ||w||", ylabel="w2 / ||w||",
-           title="GD directions converge to the max-margin direction")
+    ax.set(
+        xlim=(-1.2, 1.2),
+        ylim=(-1.2, 1.2),
+        xlabel="w1 / ||w||",
+        ylabel="w2 / ||w||",
+        title="GD directions converge to the max-margin direction",
+    )
     ax.legend(fontsize=7, loc="lower left")
     return fig
 
@@ -38,22 +42,20 @@ def angle_figure(results: Results) -> Any:
     """Angle to the SVM direction and normalized-margin gap vs steps, with the 1/log t fit."""
     fig, (ax1, ax2) = figure(1, 2, size=(10.5, 4.0))
     t = results.arrays["steps"].astype(float)
-    angle, gap = results.metrics["angle"], results.metrics["gap"]
+    keep = t >= 1  # the init (t = 0) has no place on a log axis
+    t, angle, gap = t[keep], results.metrics["angle"][keep], results.metrics["gap"][keep]
     tail_from = results.get("fits.tail_from_step")
     for m in range(angle.shape[1]):
-        line = ax1.loglog(np.maximum(t, 1), angle[:, m], lw=1.2, label=f"init {m}")[0]
+        line = ax1.loglog(t, angle[:, m], lw=1.2, label=f"init {m}")[0]
         fit = results.get("fits.per_init")[m]["angle_vs_inv_log_t"]
         tt = t[t >= tail_from]
-        ax1.loglog(tt, fit["a"] / np.log(tt) + fit["b"], ls="--", lw=1,
-                   color=line.get_color())
-        ax2.semilogx(np.maximum(t, 1), gap[:, m], lw=1.2)
+        ax1.loglog(tt, fit["a"] / np.log(tt) + fit["b"], ls="--", lw=1, color=line.get_color())
+        # The gap is >= 0 up to the solver's tolerance; clip for the log axis.
+        ax2.loglog(t, np.maximum(gap[:, m], 1e-12), lw=1.2)
     ax1.plot([], [], "k--", lw=1, label="fit a / log t + b (tail)")
-    ax1.set(xlabel="step", ylabel="angle to the SVM direction (degrees)",
-            title="Direction gap")
+    ax1.set(xlabel="step", ylabel="angle to the SVM direction (degrees)", title="Direction gap")
     ax1.legend(fontsize=7)
-    ax2.set(xlabel="step", ylabel="gamma* - min_i y_i w.x_i / ||w||",
-            title="Normalized margin gap")
-    ax2.set_ylim(bottom=min(0.0, float(np.nanmin(gap))))
+    ax2.set(xlabel="step", ylabel="gamma* - min_i y_i w.x_i / ||w||", title="Normalized margin gap")
     return fig
 
 
@@ -67,8 +69,13 @@ def norm_figure(results: Results) -> Any:
     gamma = results.get("svm.gamma")
     fit = results.get("fits.per_init")[0]["norm_vs_log_t"]
     lt = np.log(t[t >= results.get("fits.tail_from_step")])
-    ax.plot(lt, fit["a"] * lt + fit["b"], "k--", lw=1,
-            label=f"fit slope {fit['a']:.3g} (1/gamma* = {1 / gamma:.3g})")
+    ax.plot(
+        lt,
+        fit["a"] * lt + fit["b"],
+        "k--",
+        lw=1,
+        label=f"fit slope {fit['a']:.3g} (1/gamma* = {1 / gamma:.3g})",
+    )
     ax.set(xlabel="log t", ylabel="||w(t)||", title="||w|| grows like log t")
     ax.legend(fontsize=8)
     return fig
@@ -83,13 +90,19 @@ def data_figure(results: Results) -> Any:
     sv = results.arrays["support"]
     ax.scatter(*X[sv].T, s=120, facecolors="none", edgecolors="k", label="support vectors")
     lim = 1.1 * np.abs(X).max()
-    for w, style, label in ((results.arrays["svm_direction"], "r-", "SVM boundary"),
-                            (np.asarray(results.get("gd.final_w"))[0], "b--",
-                             "GD boundary (init 0)")):
+    for w, style, label in (
+        (results.arrays["svm_direction"], "r-", "SVM boundary"),
+        (np.asarray(results.get("gd.final_w"))[0], "b--", "GD boundary (init 0)"),
+    ):
         normal = np.array([-w[1], w[0]]) / np.linalg.norm(w)
         ax.plot(*(np.outer([-lim, lim], normal)).T, style, lw=1.2, label=label)
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="x1", ylabel="x2",
-           title="Data, decision lines, support vectors")
+    ax.set(
+        xlim=(-lim, lim),
+        ylim=(-lim, lim),
+        xlabel="x1",
+        ylabel="x2",
+        title="Data, decision lines, support vectors",
+    )
     ax.set_aspect("equal")
     ax.legend(fontsize=7, loc="lower right")
     return fig
@@ -98,15 +111,21 @@ def data_figure(results: Results) -> Any:
 def fast_figure(results: Results) -> Any:
     """Angle vs steps for GD, normalized GD and increasing steps (init 0)."""
     fig, ax = figure(size=(6.0, 4.0))
-    t = np.maximum(results.arrays["steps"], 1)
-    ax.loglog(t, results.metrics["angle"][:, 0], label="GD")
+    curves = [("GD", results.arrays["steps"], results.metrics["angle"][:, 0])]
     for name, label in (("normalized_gd", "normalized GD"), ("increasing", "increasing steps")):
-        ax.loglog(np.maximum(results.arrays[f"{name}_steps"], 1),
-                  results.arrays[f"{name}_angle"][:, 0], label=label)
+        curves.append(
+            (label, results.arrays[f"{name}_steps"], results.arrays[f"{name}_angle"][:, 0])
+        )
+    for label, steps, angle in curves:
+        keep = steps >= 1  # the init has no place on a log axis
+        ax.loglog(steps[keep], angle[keep], label=label)
     for th in (1.0, 0.1):
         ax.axhline(th, color="0.5", ls=":", lw=0.8)
-    ax.set(xlabel="step", ylabel="angle to the SVM direction (degrees)",
-           title="Faster routes to the max-margin direction (init 0)")
+    ax.set(
+        xlabel="step",
+        ylabel="angle to the SVM direction (degrees)",
+        title="Faster routes to the max-margin direction (init 0)",
+    )
     ax.legend(fontsize=8)
     return fig
 
