@@ -88,6 +88,13 @@ def run(
         except DivergenceError as exc:
             error = exc
             results = _diverged_results(experiment, exc)
+        except Exception as exc:
+            if folder is not None:  # say why in the folder; nothing to resume
+                store.write_results_json(Results(
+                    experiment.name, preset, config.to_dict(), path=folder, status="failed",
+                    message=f"{type(exc).__name__}: {exc}"))
+                shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
+            raise
         results.experiment, results.preset = experiment.name, preset
         results.config = config.to_dict()
         results.meta = {**environment(), "wall_seconds": time.perf_counter() - t0}

@@ -61,10 +61,12 @@ LOSSES: dict[tuple[str, str], Callable] = {
 
 
 def angle_to(w: jax.Array, u: jax.Array) -> jax.Array:
-    """Angle in degrees between ``w`` and the unit vector ``u`` (atan2: accurate near 0)."""
+    """Angle in degrees between ``w`` and the unit vector ``u`` (atan2: accurate near 0);
+    NaN for ``w = 0``."""
     cos = w @ u
     sin = jnp.linalg.norm(w - cos * u)
-    return jnp.degrees(jnp.arctan2(sin, cos))
+    # w = 0 has no direction: NaN rather than atan2(0, 0) = 0.
+    return jnp.where(jnp.linalg.norm(w) > 0, jnp.degrees(jnp.arctan2(sin, cos)), jnp.nan)
 
 
 def margin_metrics(w: jax.Array, data: Data, aux: dict[str, jax.Array]) -> dict:
