@@ -36,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImplicitBiasError as exc:
         print(f"implicitbias {args.command}: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
+    except BrokenPipeError:  # e.g. `implicitbias run X --help | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finish the run with `implicitbias run --resume RUN_DIR` "
               "(the folder named at its start)", file=sys.stderr)
