@@ -16,7 +16,7 @@ With :math:`z_i = y_i x_i`, the :math:`\\ell_p` max-margin problem is
     (unique because both coordinates of :math:`z_1` are nonzero).
 
   Every other point satisfies :math:`z_k^\\top w > 1` at all three solutions (slack at least
-  0.18), so they are the max-margin solutions of the whole set, each one unique, and
+  0.17), so they are the max-margin solutions of the whole set, each one unique, and
   pairwise 22.62, 45 and 22.38 degrees apart.
 * :func:`highdim` (d = 10, 40 points) is two Gaussian clouds at :math:`\\pm 2.5\\,u` for a
   random unit :math:`u`, drawn once from ``RandomState(0)`` and rounded to two decimals. Its

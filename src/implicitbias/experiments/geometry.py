@@ -2,7 +2,7 @@
 
 Command::
 
-    implicitbias run geometry                     # 2D built-in data, ~10 s on 2 CPU cores
+    implicitbias run geometry                     # 2D built-in data, ~15 s on 2 CPU cores
     implicitbias run geometry --preset highdim    # d = 10 built-in data
     implicitbias run geometry --preset seed-004   # seed 004's Experiment 3, exactly
 
@@ -25,10 +25,13 @@ their norm scaled by :math:`\\eta_t = \\eta_0/\\sqrt{t+1}`, :math:`\\eta_0 = 1/B
 first step moves no margin by more than 1; Nacson et al. 2019, AISTATS), Adam with
 :math:`\\epsilon = 0` as analysed by Zhang et al.
 
-Expected outcome: every normalized method ends within a few degrees of its own reference;
-the unnormalized ones move only :math:`O(\\log t)` in norm, so their init still shows after
-1e5 steps (their claims are reported either way). On seed 004's data the l2 and l_inf
-directions are only 1.14 degrees apart: the experiment cannot tell them apart.
+Expected outcome (measured, see docs/experiments/geometry.md): after 1e5 steps every
+method ends nearest its own reference on both built-in sets; the normalized methods are
+within 0.3 degree (2D) / 3.3 degrees (d = 10), the angle decaying like t^-0.34 to t^-0.51;
+the unnormalized ones move only O(log t) in norm, so their init still shows (up to 8 and 17
+degrees). Adam is the least settled: 2.7 degrees from a tie between l2 and l_inf on the worst
+2D init. On seed 004's data the l2 and l_inf directions are only 1.14 degrees apart, SGD
+stops after one giant step and Adam is 16.8 degrees from l_inf after 2000 steps.
 """
 
 from __future__ import annotations
@@ -249,14 +252,14 @@ def _run_method(cfg: GeometryConfig, name: str, X, y, refs, inits, results: Resu
         divergence_hint=_HINT)
     angles = np.stack([traj.metrics[f"angle_{r}"] for r in REFS], axis=-1)  # (L, B, 3)
     final = angles[-1]
-    others = [np.min(np.delete(final, i, axis=1), axis=1) for i in range(3)]
     own = REFS.index(method.reference)
-    lead = final[:, own] - others[own]
+    own_lead = final[:, own] - np.min(np.delete(final, own, axis=1), axis=1)
     results.arrays.update({f"{name}_angles": angles,
                            f"{name}_final": np.asarray(traj.params)})
     if traj.snapshots is not None:
         paths = np.asarray(traj.snapshots)
-        results.arrays[f"{name}_paths"] = paths / np.linalg.norm(paths, axis=-1, keepdims=True)
+        norms = np.maximum(np.linalg.norm(paths, axis=-1, keepdims=True), 1e-300)
+        results.arrays[f"{name}_paths"] = paths / norms  # unit vectors (w = 0 stays 0)
     for key in ("loss", "norm", *(f"angle_{r}" for r in REFS)):
         results.metrics[f"{name}/{key}"] = traj.metrics[key]
     results.arrays.setdefault("steps", traj.steps)
@@ -266,7 +269,7 @@ def _run_method(cfg: GeometryConfig, name: str, X, y, refs, inits, results: Resu
         "learning_rate": np.broadcast_to(hp["learning_rate"], (len(inits),)).tolist(),
         "final_angle": {r: final[:, i].tolist() for i, r in enumerate(REFS)},
         "nearest": [_nearest_names(row) for row in final],
-        "lead": lead.tolist(), "worst_lead": float(np.max(lead)),
+        "lead": own_lead.tolist(), "worst_lead": float(np.max(own_lead)),
         "late_slope": _late_slope(traj.steps, angles[:, :, own]),
         "final_loss": traj.metrics["loss"][-1].tolist(),
         "final_norm": traj.metrics["norm"][-1].tolist(),

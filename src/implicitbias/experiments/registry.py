@@ -65,4 +65,4 @@ def all_claims() -> list[Claim]:
 
 def _load_builtin() -> None:
     # Importing a module registers its experiment.
-    from implicitbias.experiments import max_margin, min_norm  # noqa: F401
+    from implicitbias.experiments import geometry, max_margin, min_norm  # noqa: F401
