@@ -29,6 +29,7 @@ test-all: $(TSTAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 lint: $(TSTAMP)

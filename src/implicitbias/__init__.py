@@ -17,13 +17,14 @@ from implicitbias.claims import Claim, Criterion, Outcome  # noqa: E402
 from implicitbias.config import Config, param  # noqa: E402
 from implicitbias.engine import Sampler, Trajectory, log_points, train  # noqa: E402
 from implicitbias.errors import ConfigError, DivergenceError, ImplicitBiasError  # noqa: E402
-from implicitbias.experiments import experiments, get_experiment  # noqa: E402
+from implicitbias.experiments.registry import experiments as list_experiments  # noqa: E402
+from implicitbias.experiments.registry import get_experiment  # noqa: E402
 from implicitbias.lab import make_config, run, run_from, verify  # noqa: E402
 from implicitbias.runs import Results, load  # noqa: E402
 
 __all__ = [
     "Claim", "Config", "ConfigError", "Criterion", "DivergenceError", "ImplicitBiasError",
-    "Outcome", "Results", "Sampler", "Trajectory", "__version__", "experiments",
-    "get_experiment", "load", "log_points", "make_config", "param", "run", "run_from",
+    "Outcome", "Results", "Sampler", "Trajectory", "__version__", "get_experiment",
+    "list_experiments", "load", "log_points", "make_config", "param", "run", "run_from",
     "train", "verify",
 ]

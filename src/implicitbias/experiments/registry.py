@@ -64,5 +64,16 @@ def all_claims() -> list[Claim]:
 
 
 def _load_builtin() -> None:
-    # Importing a module registers its experiment.
-    from implicitbias.experiments import geometry, max_margin, min_norm  # noqa: F401
+    """Import every module of ``implicitbias.experiments``: importing one registers it.
+
+    An experiment is one module that calls :func:`register` at import; helper modules
+    (``*_plots`` and the like) register nothing. An import error is raised, never hidden.
+    """
+    import importlib
+    import pkgutil
+
+    import implicitbias.experiments as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name != "registry" and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
