@@ -1,0 +1,380 @@
+"""Diagonal linear networks: the init scale alpha moves GD from the l2 to the l1 interpolator.
+
+Command::
+
+    implicitbias run diagonal-net                  # 13 alphas x 2 models, ~30 s on 2 cores
+    implicitbias run diagonal-net --preset smoke   # seconds
+
+Setting: sparse regression with ``d >> n`` (Gaussian ``X``, a ``k``-sparse ``w*`` of unit
+norm, ``y = X w*``), the mean squared loss :math:`\\frac{1}{2n}\\lVert Xw - y\\rVert^2`, and
+two depth-2 diagonal parameterizations of the linear predictor:
+
+* ``square``: :math:`w = u\\odot u - v\\odot v`, init :math:`u = v = \\alpha\\mathbf 1`;
+* ``product``: :math:`w = u_+\\odot v_+ - u_-\\odot v_-`, init :math:`u_\\pm = c\\alpha`,
+  :math:`v_\\pm = \\alpha/c` (``imbalance`` ``c``).
+
+Full-batch GD, float64, every alpha of a log-spaced sweep in ONE batched (vmapped) run per
+parameterization, each member with its own step :math:`\\eta = s/(4L(B + 2\\alpha^2))`
+(``square``; twice that for ``product``), ``L`` the top eigenvalue of :math:`X^\\top X/n`
+and ``B`` the largest entry of the l1 and l2 interpolators: a bound on the curvature of the
+loss in ``(u, v)`` near the solutions.
+
+Theory (Woodworth et al. 2020, COLT, Theorem 1): gradient flow on ``square`` that reaches an
+interpolator reaches :math:`\\arg\\min Q_\\alpha(w)` s.t. :math:`Xw = y`, with
+:math:`Q_\\alpha(w) = \\alpha^2\\sum_i q(w_i/\\alpha^2)`,
+:math:`q(z) = 2 - \\sqrt{4 + z^2} + z\\operatorname{arcsinh}(z/2)`; this tends to the
+min-l2 interpolator as :math:`\\alpha\\to\\infty` (kernel regime) and to the min-l1
+interpolator (basis pursuit) as :math:`\\alpha\\to 0` (rich regime). The ``product`` form
+reaches the minimizer of :math:`Q_{\\alpha_{eff}}`,
+:math:`\\alpha_{eff} = \\alpha\\sqrt{(c^2+c^{-2})/2}` (derived in
+:mod:`implicitbias.theory.diagonal`). The references are float64 NumPy/cvxpy, independent
+of the engine.
+
+GD with a finite step is not gradient flow: each step multiplies :math:`u_iv_i` by
+:math:`1 - 4\\eta^2 g_i^2`, which shrinks the effective init scale coordinate by coordinate
+(Even et al. 2023, NeurIPS, study this effect). The ``step_study`` part measures the gap to
+the :math:`Q_\\alpha` minimizer at one alpha for several step sizes (same ``eta * steps``).
+
+Expected outcome (``default``): GD matches the min-:math:`Q_\\alpha` interpolator for every
+alpha (relative distances and the step size are reported); the distance to the l1
+interpolator falls monotonically as alpha decreases, the distance to the l2 interpolator as
+alpha increases; the test error :math:`\\lVert w - w^*\\rVert^2` goes from the l2 level to
+the l1 level (which is ~0: basis pursuit recovers ``w*``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import jax.numpy as jnp
+import numpy as np
+
+from implicitbias import engine
+from implicitbias.claims import Claim, Criterion
+from implicitbias.config import Config, param
+from implicitbias.datasets.sparse import sparse_regression
+from implicitbias.errors import ConfigError
+from implicitbias.experiments.registry import Experiment, register
+from implicitbias.optim import gd
+from implicitbias.runs.results import Results
+from implicitbias.theory import diagonal as theory
+
+NAME = "diagonal-net"
+WOODWORTH = "Woodworth et al. 2020 (COLT), Theorem 1"
+MODELS = ("square", "product")
+
+
+@dataclasses.dataclass(frozen=True)
+class DiagonalNetConfig(Config):
+    """Sparse regression with a diagonal linear network: which interpolator does GD pick?"""
+
+    n: int = param(40, "number of examples", low=1)
+    d: int = param(200, "number of features (d > n)", low=2)
+    k: int = param(5, "nonzeros of the planted w*", low=1)
+    noise: float = param(0.0, "standard deviation of the label noise", low=0)
+    signal: Literal["sign", "gaussian"] = param("sign", "nonzero values of w*: random signs "
+                                                        "or Gaussian (then ||w*|| = 1)")
+    alpha_min: float = param(1e-4, "smallest init scale", low=0, low_open=True)
+    alpha_max: float = param(10.0, "largest init scale", low=0, low_open=True)
+    num_alphas: int = param(13, "init scales, log-spaced, one batched run", low=2)
+    models: Literal["both", "square", "product"] = param(
+        "both", "parameterizations: square (u*u - v*v), product (u+ v+ - u- v-), or both")
+    imbalance: float = param(2.0, "product form: u(0) = c alpha, v(0) = alpha / c",
+                             low=0, low_open=True)
+    lr_scale: float = param(0.5, "step = lr_scale / (4 L (B + 2 alpha^2)) (see the doc)",
+                            low=0, low_open=True)
+    steps: int = param(200_000, "GD steps", low=1)
+    num_logs: int = param(100, "logged steps (log-spaced)", low=10)
+    step_study: bool = param(True, "also run one alpha at several step sizes")
+    step_study_alpha: float = param(0.03, "the alpha of the step-size study", low=0,
+                                    low_open=True)
+    step_study_steps: int = param(50_000, "step-size study: GD steps at the full step (the "
+                                          "run lasts step_study_steps / min fraction)", low=1)
+    step_fractions: tuple[float, ...] = param(
+        (1.0, 0.5, 0.25), "step-size study: fractions of the step (steps scaled by 1/fraction)",
+        low=0, high=1)
+
+    PRESETS = {
+        "smoke": dict(n=12, d=40, k=2, num_alphas=4, alpha_min=1e-3, alpha_max=3.0,
+                      steps=30_000, num_logs=20, step_study_alpha=0.1, step_study_steps=10_000,
+                      step_fractions=(1.0, 0.5)),
+        "noisy": dict(noise=0.3, step_study=False),
+        "long": dict(steps=1_000_000, alpha_min=1e-5, num_alphas=16,
+                     step_fractions=(1.0, 0.5, 0.25, 0.125)),
+        "default": {},
+    }
+
+    def validate(self) -> None:
+        if self.n >= self.d:
+            raise ConfigError("n", f"an integer < d (= {self.d}), so that infinitely many "
+                                   "interpolators exist", self.n)
+        if self.k > self.d:
+            raise ConfigError("k", f"an integer in [1, d = {self.d}]", self.k)
+        if self.alpha_min >= self.alpha_max:
+            raise ConfigError("alpha_min", f"a number < alpha_max (= {self.alpha_max})",
+                              self.alpha_min)
+        if self.step_study and (not self.step_fractions or 1.0 not in self.step_fractions):
+            raise ConfigError("step_fractions", "fractions in (0, 1] that include 1",
+                              self.step_fractions)
+
+    def model_list(self) -> tuple[str, ...]:
+        return MODELS if self.models == "both" else (self.models,)
+
+
+# ---------------------------------------------------------------------------------------
+# the model (losses and in-loop metrics)
+# ---------------------------------------------------------------------------------------
+def predictor(params: jnp.ndarray) -> jnp.ndarray:
+    """``w`` from the stacked factors: ``(2, d)`` -> u*u - v*v, ``(4, d)`` -> u+v+ - u-v-."""
+    if params.shape[0] == 2:
+        return params[0] ** 2 - params[1] ** 2
+    return params[0] * params[1] - params[2] * params[3]
+
+
+def diagonal_loss(params: jnp.ndarray, data: tuple[jnp.ndarray, jnp.ndarray]) -> jnp.ndarray:
+    """:math:`\\frac{1}{2n}\\lVert X w - y\\rVert^2` with ``w = predictor(params)``."""
+    X, y = data
+    return 0.5 * jnp.mean((X @ predictor(params) - y) ** 2)
+
+
+def diagonal_metrics(params, data, aux) -> dict[str, jnp.ndarray]:
+    """Relative distances of ``w`` to the Q_alpha (``q``), l1 and l2 interpolators; test
+    error :math:`\\lVert w - w^*\\rVert^2/\\lVert w^*\\rVert^2`; relative residual; l1 norm."""
+    X, y = data
+    w = predictor(params)
+
+    def rel(ref):
+        return jnp.linalg.norm(w - ref) / jnp.linalg.norm(ref)
+
+    return {
+        "dist_q": rel(aux["q"]), "dist_l1": rel(aux["l1"]), "dist_l2": rel(aux["l2"]),
+        "test": jnp.sum((w - aux["w_star"]) ** 2) / jnp.sum(aux["w_star"] ** 2),
+        "residual": jnp.linalg.norm(X @ w - y) / jnp.linalg.norm(y),
+        "l1_norm": jnp.sum(jnp.abs(w)),
+    }
+
+
+def initial_params(model: str, alphas: np.ndarray, d: int, imbalance: float) -> np.ndarray:
+    """``(B, 2, d)`` for ``square`` (all ``alpha``), ``(B, 4, d)`` for ``product``
+    (``u = c alpha``, ``v = alpha / c``)."""
+    a = np.asarray(alphas, dtype=np.float64)[:, None, None]
+    if model == "square":
+        return np.broadcast_to(a, (a.shape[0], 2, d)).copy()
+    scales = np.array([imbalance, 1 / imbalance, imbalance, 1 / imbalance])[None, :, None]
+    return np.broadcast_to(a * scales, (a.shape[0], 4, d)).copy()
+
+
+def learning_rates(model: str, alphas: np.ndarray, L: float, B: float, scale: float,
+                   imbalance: float = 1.0) -> np.ndarray:
+    """Per-member steps. The loss Hessian in the factors is ``J^T (X^T X/n) J`` plus a
+    residual term, with ``J J^T = diag(4(u^2 + v^2))`` for ``square`` (``= 4 sqrt(w^2 +
+    4 alpha^4)`` under gradient flow) and ``diag(u+^2 + v+^2 + u-^2 + v-^2)`` for
+    ``product`` (half as large at the same effective alpha)."""
+    if model == "square":
+        return scale / (4 * L * (B + 2 * np.asarray(alphas) ** 2))
+    a_eff = theory.effective_alpha(alphas, imbalance)
+    return scale / (2 * L * (B + 2 * a_eff**2))
+
+
+# ---------------------------------------------------------------------------------------
+# running
+# ---------------------------------------------------------------------------------------
+def _references(cfg: DiagonalNetConfig, X, y, alphas, results: Results) -> dict[str, Any]:
+    w_l2 = theory.min_l2_interpolator(X, y)
+    w_l1 = theory.basis_pursuit(X, y)
+    refs = {"l1": w_l1, "l2": w_l2}
+    w_star = results.arrays["w_star"]
+    kkt = []
+    for model in cfg.model_list():
+        scale = alphas if model == "square" else theory.effective_alpha(alphas, cfg.imbalance)
+        sols = theory.q_alpha_path(X, y, scale)
+        refs[model] = np.array([s.w for s in sols])
+        kkt += [(s.feasibility, s.stationarity) for s in sols]
+        results.arrays[f"q_{model}"] = refs[model]
+        results.arrays[f"alpha_eff_{model}"] = np.asarray(scale)
+    kkt = np.array(kkt)
+    results.arrays.update(w_l1=w_l1, w_l2=w_l2)
+    feas_l1 = float(np.linalg.norm(X @ w_l1 - y) / np.linalg.norm(y))
+    results.scalars["references"] = {
+        "l1_test_error": _test(w_l1, w_star), "l2_test_error": _test(w_l2, w_star),
+        "l1_norm_l1": float(np.abs(w_l1).sum()), "l1_norm_l2": float(np.abs(w_l2).sum()),
+        "l1_feasibility": feas_l1,
+        "q_max_feasibility": float(kkt[:, 0].max()), "q_max_stationarity": float(kkt[:, 1].max()),
+    }
+    return refs
+
+
+def _test(w: np.ndarray, w_star: np.ndarray) -> float:
+    return float(np.sum((w - w_star) ** 2) / np.sum(w_star**2))
+
+
+def _train(model, cfg, X, y, inits, lrs, aux, steps, label):
+    return engine.train(
+        diagonal_loss, inits, gd, steps=steps, data=(X, y), hparams={"learning_rate": lrs},
+        metrics=diagonal_metrics, aux=aux,
+        aux_axis={"q": 0, "l1": None, "l2": None, "w_star": None},
+        num_logs=cfg.num_logs, spacing="log", description=f"{NAME}: {label}",
+        divergence_hint="lower lr_scale (the step bound assumes |w_i| <= B along the path).",
+    )
+
+
+def _sweep(model, cfg, X, y, alphas, refs, L, B, results: Results) -> None:
+    inits = initial_params(model, alphas, cfg.d, cfg.imbalance)
+    lrs = learning_rates(model, alphas, L, B, cfg.lr_scale, cfg.imbalance)
+    aux = {"q": refs[model], "l1": refs["l1"], "l2": refs["l2"],
+           "w_star": results.arrays["w_star"]}
+    traj = _train(model, cfg, X, y, inits, lrs, aux, cfg.steps, model)
+    w = np.asarray(predictor(jnp.asarray(np.swapaxes(traj.params, 0, 1))))
+    results.arrays[f"w_{model}"] = w
+    results.arrays[f"lr_{model}"] = lrs
+    if not results.metrics:  # the first model's metrics; the others under arrays
+        results.scalars["problem"]["metrics_model"] = model
+        results.arrays["steps"] = traj.steps
+        results.metrics.update(traj.metrics)
+    else:
+        for name, values in traj.metrics.items():
+            results.arrays[f"{model}_{name}"] = values
+    final = {k: v[-1] for k, v in traj.metrics.items()}
+    if model == "square":
+        _step_corrected(X, y, np.asarray(traj.params), alphas, results)
+    dist_l1 = theory.relative_distance(w, refs["l1"])
+    # Positive where the distance to l1 grows as alpha decreases (alphas are increasing).
+    rises = (dist_l1[:-1] - dist_l1[1:]) / dist_l1.max()
+    results.scalars[model] = {
+        "dist_q": theory.relative_distance(w, refs[model]).tolist(),
+        "dist_l1": dist_l1.tolist(),
+        "dist_l2": theory.relative_distance(w, refs["l2"]).tolist(),
+        "test_error": [_test(wi, results.arrays["w_star"]) for wi in w],
+        "residual": final["residual"].tolist(),
+        "max_dist_q": float(theory.relative_distance(w, refs[model]).max()),
+        "max_residual": float(final["residual"].max()),
+        "dist_l1_at_smallest_alpha": float(dist_l1[0]),
+        "dist_l2_at_largest_alpha": float(theory.relative_distance(w[-1], refs["l2"])),
+        "largest_rise_of_dist_l1_as_alpha_falls": float(rises.max()),
+        "learning_rates": lrs.tolist(),
+        "compile_seconds": traj.compile_seconds, "run_seconds": traj.run_seconds,
+    }
+
+
+def _step_corrected(X, y, params, alphas, results: Results) -> None:
+    """The finite-step reference: the minimizer of sum_i a_i^2 q(w_i / a_i^2) with the
+    per-coordinate scales a_i = sqrt(u_i v_i) that GD ended with (gradient flow keeps
+    u_i v_i = alpha^2; each GD step multiplies it by 1 - 4 eta^2 g_i^2)."""
+    scales = theory.gd_effective_alpha(params[:, 0], params[:, 1])  # (B, d)
+    refs = np.array([theory.q_alpha_minimizer(X, y, a).w for a in scales])
+    w = params[:, 0] ** 2 - params[:, 1] ** 2
+    results.arrays["q_square_step_corrected"] = refs
+    shrink = scales / np.asarray(alphas)[:, None]
+    results.scalars["square_step_corrected"] = {
+        "dist_q": theory.relative_distance(w, refs).tolist(),
+        "max_dist_q": float(theory.relative_distance(w, refs).max()),
+        "min_scale_ratio": shrink.min(axis=1).tolist(),
+        "median_scale_ratio": np.median(shrink, axis=1).tolist(),
+    }
+
+
+def _step_study(cfg, X, y, refs, L, B, results: Results) -> None:
+    """``square`` at one alpha with the steps ``fraction * eta``, for ``steps / fraction``
+    steps: the same 'time' ``eta * steps``; one batched run."""
+    fractions = np.array(sorted(cfg.step_fractions, reverse=True))
+    alpha = cfg.step_study_alpha
+    ref = theory.q_alpha_minimizer(X, y, alpha).w
+    base = learning_rates("square", np.array([alpha]), L, B, cfg.lr_scale)[0]
+    lrs = base * fractions
+    # One batched run shares one step count: steps / (smallest fraction). The members with
+    # larger steps run on past their equal-time point; their residuals are reported.
+    steps = int(round(cfg.step_study_steps / fractions.min()))
+    inits = initial_params("square", np.full(len(fractions), alpha), cfg.d, 1.0)
+    aux = {"q": np.tile(ref, (len(fractions), 1)), "l1": refs["l1"], "l2": refs["l2"],
+           "w_star": results.arrays["w_star"]}
+    traj = _train("square", cfg, X, y, inits, lrs, aux, steps, "step-size study")
+    w = np.asarray(predictor(jnp.asarray(np.swapaxes(traj.params, 0, 1))))
+    gaps = theory.relative_distance(w, ref)
+    results.arrays.update(step_study_steps=traj.steps, step_study_dist_q=traj.metrics["dist_q"],
+                          step_study_residual=traj.metrics["residual"],
+                          step_study_lrs=lrs)
+    results.scalars["step_study"] = {
+        "alpha": alpha, "fractions": fractions.tolist(), "learning_rates": lrs.tolist(),
+        "steps": steps, "dist_q": gaps.tolist(),
+        "residual": traj.metrics["residual"][-1].tolist(),
+        "gap_ratio_largest_to_smallest_step": float(gaps[0] / gaps[-1]),
+        "step_ratio": float(fractions[0] / fractions[-1]),
+        # gap ~ eta^p: p from the largest and smallest steps (1: first order in eta)
+        "order_in_step": float(np.log(gaps[0] / gaps[-1]) / np.log(fractions[0] / fractions[-1])),
+    }
+
+
+def run(cfg: DiagonalNetConfig) -> Results:
+    """References, one batched GD run per parameterization, the step-size study."""
+    results = Results(NAME, "", cfg.to_dict())
+    X, y, w_star = sparse_regression(cfg.n, cfg.d, cfg.k, noise=cfg.noise, signal=cfg.signal,
+                                     seed=cfg.seed)
+    alphas = np.geomspace(cfg.alpha_min, cfg.alpha_max, cfg.num_alphas)
+    results.arrays.update(X=X, y=y, w_star=w_star, alphas=alphas)
+    refs = _references(cfg, X, y, alphas, results)
+    L = float(np.linalg.norm(X, 2) ** 2 / cfg.n)  # top eigenvalue of X^T X / n
+    B = float(max(np.abs(refs["l1"]).max(), np.abs(refs["l2"]).max()))
+    results.scalars["problem"] = {"n": cfg.n, "d": cfg.d, "k": cfg.k, "L": L, "B": B,
+                                  "alphas": alphas.tolist(), "steps": cfg.steps}
+    for model in cfg.model_list():
+        _sweep(model, cfg, X, y, alphas, refs, L, B, results)
+    if cfg.step_study:
+        _step_study(cfg, X, y, refs, L, B, results)
+    return results
+
+
+def plot(results: Results) -> dict[str, Any]:
+    from implicitbias.experiments import diagonal_net_plots
+
+    return diagonal_net_plots.all_figures(results)
+
+
+# ---------------------------------------------------------------------------------------
+# claims
+# ---------------------------------------------------------------------------------------
+_DEFAULT = {"quick": "default", "full": "long"}
+
+
+def _claim(name, statement, quantity, measure, criterion, source=WOODWORTH):
+    return Claim(f"{NAME}/{name}", statement, source, NAME, _DEFAULT, quantity, measure,
+                 criterion, ("smoke",))
+
+
+CLAIMS = (
+    _claim("q-alpha", "GD on w = u*u - v*v from u = v = alpha reaches the minimizer of Q_alpha "
+                      "among interpolators, for every alpha of the sweep.",
+           "max over alphas of ||w_GD - w_Qalpha|| / ||w_Qalpha||",
+           lambda r: r.get("square.max_dist_q"), Criterion("<=", 0.01)),
+    _claim("q-alpha-product", "GD on w = u+ v+ - u- v- (u = c alpha, v = alpha/c) reaches the "
+                              "minimizer of Q_alpha_eff, alpha_eff = alpha sqrt((c^2+c^-2)/2).",
+           "max over alphas of ||w_GD - w_Qalpha_eff|| / ||w_Qalpha_eff||",
+           lambda r: r.get("product.max_dist_q"), Criterion("<=", 0.01),
+           source="derived in implicitbias.theory.diagonal, after " + WOODWORTH),
+    _claim("l1-falls", "The distance of GD's solution to the min-l1 interpolator falls as "
+                       "alpha -> 0.",
+           "largest increase of ||w_GD - w_l1|| / ||w_l1|| from one alpha to the next smaller "
+           "one, in units of its largest value (<= 0: it never rises)",
+           lambda r: r.get("square.largest_rise_of_dist_l1_as_alpha_falls"),
+           Criterion("<=", 0.0)),
+    _claim("l1-limit", "For small alpha GD's solution is close to the min-l1 interpolator.",
+           "||w_GD - w_l1|| / ||w_l1|| at the smallest alpha",
+           lambda r: r.get("square.dist_l1_at_smallest_alpha"), Criterion("<=", 0.05)),
+    _claim("l2-limit", "For large alpha GD's solution is the min-l2 interpolator.",
+           "||w_GD - w_l2|| / ||w_l2|| at the largest alpha",
+           lambda r: r.get("square.dist_l2_at_largest_alpha"), Criterion("<=", 0.01)),
+    _claim("step-size", "GD's gap to the Q_alpha minimizer is a finite-step effect, first "
+                        "order in the step eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2).",
+           "|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step of the "
+           "step-size study (equal eta * steps)",
+           lambda r: abs(r.get("step_study.order_in_step") - 1.0),
+           Criterion("<=", 0.1),
+           source="derived in implicitbias.theory.diagonal.gd_effective_alpha; cf. Even et al. "
+                  "2023 (NeurIPS)"),
+)
+
+EXPERIMENT = register(Experiment(
+    name=NAME, summary="diagonal linear nets: init scale alpha moves GD from the l2 to the l1 "
+                       "interpolator, through the Q_alpha minimizers",
+    config_cls=DiagonalNetConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
+))
