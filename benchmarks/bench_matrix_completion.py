@@ -71,8 +71,17 @@ def numpy_loop(M, mask, U0, V0, record: bool = True) -> tuple[np.ndarray, list]:
 
 
 def engine_call(data, W0, log_at, metrics):
-    traj = train(completion_loss, W0, gd, steps=STEPS, data=data, data_axis=0,
-                 hparams={"learning_rate": LR}, metrics=metrics, log_at=log_at)
+    traj = train(
+        completion_loss,
+        W0,
+        gd,
+        steps=STEPS,
+        data=data,
+        data_axis=0,
+        hparams={"learning_rate": LR},
+        metrics=metrics,
+        log_at=log_at,
+    )
     return traj
 
 
@@ -100,14 +109,19 @@ def measure(repeats: int) -> dict[str, Any]:
             traj = engine_call(data, W0, log_at, metrics)
             runs[kind].append(traj.run_seconds)
             finals[kind] = mc.end_to_end(np.asarray(traj.params[0]), 2)
+
         return call
 
-    times = interleave({
-        "numpy_record": lambda: numpy_loop(M, mask, U0, V0, record=True),
-        "numpy_plain": lambda: numpy_loop(M, mask, U0, V0, record=False),
-        "engine": engine("plain", final_only, None),
-        "engine_metrics": engine("metrics", every, recovery_metrics),
-    }, repeats=repeats, warmup=1)
+    times = interleave(
+        {
+            "numpy_record": lambda: numpy_loop(M, mask, U0, V0, record=True),
+            "numpy_plain": lambda: numpy_loop(M, mask, U0, V0, record=False),
+            "engine": engine("plain", final_only, None),
+            "engine_metrics": engine("metrics", every, recovery_metrics),
+        },
+        repeats=repeats,
+        warmup=1,
+    )
     run_plain, run_metrics = runs["plain"][1:], runs["metrics"][1:]  # drop warm-up calls
 
     def rel(W):
@@ -116,22 +130,31 @@ def measure(repeats: int) -> dict[str, Any]:
     rec, plain = median(times["numpy_record"]), median(times["numpy_plain"])
     eng, eng_m = median(run_plain), median(run_metrics)
     return {
-        "steps": STEPS, "repeats": repeats,
-        "first_call_s": first_wall, "first_call_compile_s": first.compile_seconds,
+        "steps": STEPS,
+        "repeats": repeats,
+        "first_call_s": first_wall,
+        "first_call_compile_s": first.compile_seconds,
         "first_call_metrics_compile_s": first_m.compile_seconds,
         "rel_diff_engine_vs_numpy": rel(mc.end_to_end(np.asarray(first.params[0]), 2)),
         "rel_diff_warm_engine_vs_numpy": rel(finals["plain"]),
         "rel_diff_warm_engine_metrics_vs_numpy": rel(finals["metrics"]),
         "final_sv_numpy": np.linalg.svd(W_numpy, compute_uv=False)[:3],
-        "final_sv_engine": float(first_m.metrics["sv1"][-1, 0]), "logged_svds_numpy": len(history),
-        "numpy_record_s": times["numpy_record"], "numpy_plain_s": times["numpy_plain"],
-        "engine_wall_s": times["engine"], "engine_metrics_wall_s": times["engine_metrics"],
-        "engine_run_s": run_plain, "engine_metrics_run_s": run_metrics,
-        "numpy_record_median_s": rec, "numpy_plain_median_s": plain,
-        "engine_run_median_s": eng, "engine_metrics_run_median_s": eng_m,
+        "final_sv_engine": float(first_m.metrics["sv1"][-1, 0]),
+        "logged_svds_numpy": len(history),
+        "numpy_record_s": times["numpy_record"],
+        "numpy_plain_s": times["numpy_plain"],
+        "engine_wall_s": times["engine"],
+        "engine_metrics_wall_s": times["engine_metrics"],
+        "engine_run_s": run_plain,
+        "engine_metrics_run_s": run_metrics,
+        "numpy_record_median_s": rec,
+        "numpy_plain_median_s": plain,
+        "engine_run_median_s": eng,
+        "engine_metrics_run_median_s": eng_m,
         "engine_wall_median_s": median(times["engine"]),
         "engine_metrics_wall_median_s": median(times["engine_metrics"]),
-        "ratio_record": rec / eng, "ratio_plain": plain / eng,
+        "ratio_record": rec / eng,
+        "ratio_plain": plain / eng,
         "ratio_record_vs_metrics": rec / eng_m,
         "ratio_record_wall": rec / median(times["engine"]),
         "ratio_record_vs_metrics_wall": rec / median(times["engine_metrics"]),
@@ -143,31 +166,56 @@ def report(a: dict[str, Any]) -> None:
         return s / STEPS * 1e6
 
     rows = [
-        ["per step, seed loop with its SVDs vs engine (no metrics) [us/step]",
-         us(a["engine_run_median_s"]), us(a["numpy_record_median_s"]),
-         f"{a['ratio_record']:.1f}x"],
-        ["per step, seed loop without SVDs [us/step]", us(a["engine_run_median_s"]),
-         us(a["numpy_plain_median_s"]), f"{a['ratio_plain']:.1f}x"],
-        ["per step, engine with metrics at the seed's 200 steps [us/step]",
-         us(a["engine_metrics_run_median_s"]), us(a["numpy_record_median_s"]),
-         f"{a['ratio_record_vs_metrics']:.1f}x"],
-        ["whole warm call, no metrics [ms]", a["engine_wall_median_s"] * 1e3,
-         a["numpy_record_median_s"] * 1e3, f"{a['ratio_record_wall']:.1f}x"],
-        ["whole warm call, with metrics [ms]", a["engine_metrics_wall_median_s"] * 1e3,
-         a["numpy_record_median_s"] * 1e3, f"{a['ratio_record_vs_metrics_wall']:.1f}x"],
-        ["first call, no metrics: compile + run [ms]", a["first_call_s"] * 1e3,
-         a["numpy_record_median_s"] * 1e3,
-         f"{a['numpy_record_median_s'] / a['first_call_s']:.1f}x"],
+        [
+            "per step, seed loop with its SVDs vs engine (no metrics) [us/step]",
+            us(a["engine_run_median_s"]),
+            us(a["numpy_record_median_s"]),
+            f"{a['ratio_record']:.1f}x",
+        ],
+        [
+            "per step, seed loop without SVDs [us/step]",
+            us(a["engine_run_median_s"]),
+            us(a["numpy_plain_median_s"]),
+            f"{a['ratio_plain']:.1f}x",
+        ],
+        [
+            "per step, engine with metrics at the seed's 200 steps [us/step]",
+            us(a["engine_metrics_run_median_s"]),
+            us(a["numpy_record_median_s"]),
+            f"{a['ratio_record_vs_metrics']:.1f}x",
+        ],
+        [
+            "whole warm call, no metrics [ms]",
+            a["engine_wall_median_s"] * 1e3,
+            a["numpy_record_median_s"] * 1e3,
+            f"{a['ratio_record_wall']:.1f}x",
+        ],
+        [
+            "whole warm call, with metrics [ms]",
+            a["engine_metrics_wall_median_s"] * 1e3,
+            a["numpy_record_median_s"] * 1e3,
+            f"{a['ratio_record_vs_metrics_wall']:.1f}x",
+        ],
+        [
+            "first call, no metrics: compile + run [ms]",
+            a["first_call_s"] * 1e3,
+            a["numpy_record_median_s"] * 1e3,
+            f"{a['numpy_record_median_s'] / a['first_call_s']:.1f}x",
+        ],
     ]
     print_table(rows, header=["measurement", "implicitbias", "NumPy loop", "speed-up"])
-    print(f"medians of {a['repeats']} interleaved repeats; compile {a['first_call_compile_s']:.2f}"
-          f" s (no metrics), {a['first_call_metrics_compile_s']:.2f} s (with metrics)")
-    print(f"agreement ||W_engine - W_numpy||_F / ||W_numpy||_F: "
-          f"{a['rel_diff_engine_vs_numpy']:.1e} (first call), "
-          f"{a['rel_diff_warm_engine_vs_numpy']:.1e} / "
-          f"{a['rel_diff_warm_engine_metrics_vs_numpy']:.1e} (warm, without / with metrics); "
-          f"final sigma_1 {a['final_sv_numpy'][0]:.6g} (NumPy), {a['final_sv_engine']:.6g} "
-          f"(engine metric)")
+    print(
+        f"medians of {a['repeats']} interleaved repeats; compile {a['first_call_compile_s']:.2f}"
+        f" s (no metrics), {a['first_call_metrics_compile_s']:.2f} s (with metrics)"
+    )
+    print(
+        f"agreement ||W_engine - W_numpy||_F / ||W_numpy||_F: "
+        f"{a['rel_diff_engine_vs_numpy']:.1e} (first call), "
+        f"{a['rel_diff_warm_engine_vs_numpy']:.1e} / "
+        f"{a['rel_diff_warm_engine_metrics_vs_numpy']:.1e} (warm, without / with metrics); "
+        f"final sigma_1 {a['final_sv_numpy'][0]:.6g} (NumPy), {a['final_sv_engine']:.6g} "
+        f"(engine metric)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,30 +231,48 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)
     try:
         jnp.zeros(1).block_until_ready()
-        print(f"{NAME}: seed 004 Experiment 2, {N}x{N} rank 1, 60% observed, depth 2 "
-              f"(U V^T), {STEPS} GD steps at lr {LR}, float64, {repeats} repeats")
+        print(
+            f"{NAME}: seed 004 Experiment 2, {N}x{N} rank 1, 60% observed, depth 2 "
+            f"(U V^T), {STEPS} GD steps at lr {LR}, float64, {repeats} repeats"
+        )
         a = measure(repeats)
         env = environment()
     finally:
         jax.config.update("jax_enable_x64", x64)
     report(a)
-    for key in ("rel_diff_engine_vs_numpy", "rel_diff_warm_engine_vs_numpy",
-                "rel_diff_warm_engine_metrics_vs_numpy"):
+    for key in (
+        "rel_diff_engine_vs_numpy",
+        "rel_diff_warm_engine_vs_numpy",
+        "rel_diff_warm_engine_metrics_vs_numpy",
+    ):
         assert a[key] < REL_TOLERANCE, (key, a[key])
     payload = {
         "benchmark": NAME,
         "command": " ".join(["python", "benchmarks/bench_matrix_completion.py", *(argv or [])]),
-        "argv": list(argv or []), "invoked_as": " ".join(sys.argv), "quick": args.quick,
-        "workload": {"n": N, "rank": 1, "observed_fraction": 0.6, "depth": 2,
-                     "init": 1e-3, "steps": STEPS, "learning_rate": LR,
-                     "loss": "half the summed squared error on the observed entries",
-                     "svd_every": RECORD_EVERY, "dtype": "float64",
-                     "data": "low_rank.seed004() (seed 004's stream after Experiment 1)"},
-        "ratios": {"per_step_vs_seed_loop_with_svds": a["ratio_record"],
-                   "per_step_vs_seed_loop_without_svds": a["ratio_plain"],
-                   "per_step_with_metrics_vs_seed_loop_with_svds":
-                       a["ratio_record_vs_metrics"]},
-        "seed004": a, "environment": env, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "argv": list(argv or []),
+        "invoked_as": " ".join(sys.argv),
+        "quick": args.quick,
+        "workload": {
+            "n": N,
+            "rank": 1,
+            "observed_fraction": 0.6,
+            "depth": 2,
+            "init": 1e-3,
+            "steps": STEPS,
+            "learning_rate": LR,
+            "loss": "half the summed squared error on the observed entries",
+            "svd_every": RECORD_EVERY,
+            "dtype": "float64",
+            "data": "low_rank.seed004() (seed 004's stream after Experiment 1)",
+        },
+        "ratios": {
+            "per_step_vs_seed_loop_with_svds": a["ratio_record"],
+            "per_step_vs_seed_loop_without_svds": a["ratio_plain"],
+            "per_step_with_metrics_vs_seed_loop_with_svds": a["ratio_record_vs_metrics"],
+        },
+        "seed004": a,
+        "environment": env,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     path = write_json(NAME, payload)
     print(f"raw timings: {path}")

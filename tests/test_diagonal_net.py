@@ -108,9 +108,26 @@ def test_q_alpha_minimizer_matches_a_primal_solver(tiny, alpha):
     assert sol.value <= theory.q_alpha(w, alpha) + 1e-12
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.floats(-4.0, 1.0))
+def test_q_alpha_minimizer_beats_other_interpolators(seed, log_alpha):
+    """Property: the solution interpolates, and no other interpolator (min-l2, min-l1, or a
+    random point of the solution set) has a smaller Q_alpha."""
+    X, y, _ = sparse_regression(5, 12, 2, seed=seed)
+    alpha = 10.0**log_alpha
+    sol = theory.q_alpha_minimizer(X, y, alpha)
+    assert sol.feasibility < 1e-10
+    null = np.linalg.svd(X)[2][X.shape[0]:].T
+    rs = np.random.RandomState(seed)
+    others = [theory.min_l2_interpolator(X, y), theory.basis_pursuit(X, y),
+              sol.w + null @ (0.01 * rs.randn(null.shape[1]))]
+    for w in others:
+        assert sol.value <= theory.q_alpha(w, alpha) * (1 + 1e-9) + 1e-12
+
+
 def test_q_alpha_minimizer_limits(tiny):
     """alpha large -> the min-l2 interpolator; alpha small -> the min-l1 interpolator,
-    the distance to it falling monotonically (Woodworth et al. 2020, Theorems 1-2)."""
+    the distance to it falling monotonically (Woodworth et al. 2020)."""
     X, y, _ = tiny
     w_l2 = theory.min_l2_interpolator(X, y)
     w_l1 = theory.basis_pursuit(X, y)

@@ -39,8 +39,12 @@ def _with_spectrum(sigma: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def _mask_data(d=5, lmax=3, depth=2, seed=0):
     rs = np.random.RandomState(seed)
-    return {"target": rs.randn(d, d), "mask": (rs.rand(d, d) < 0.6).astype(float),
-            "active": np.arange(lmax) < depth, "scale": np.asarray(1.0)}
+    return {
+        "target": rs.randn(d, d),
+        "mask": (rs.rand(d, d) < 0.6).astype(float),
+        "active": np.arange(lmax) < depth,
+        "scale": np.asarray(1.0),
+    }
 
 
 def _finite_difference(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -69,8 +73,13 @@ def test_sensing_gradient_matches_finite_differences():
     rs = np.random.RandomState(3)
     M = rs.randn(4, 4)
     A, y = low_rank.gaussian_sensing(M, 7, rs)
-    data = {"A": A, "y": y, "target": M, "active": np.array([True, True]),
-            "scale": np.asarray(1 / 7)}
+    data = {
+        "A": A,
+        "y": y,
+        "target": M,
+        "active": np.array([True, True]),
+        "scale": np.asarray(1 / 7),
+    }
     x = 0.5 * rs.randn(2, 4, 4)
     exact = np.asarray(jax.grad(fz.sensing_loss)(jnp.asarray(x), data))
     loss = jax.jit(fz.sensing_loss)
@@ -115,9 +124,11 @@ def test_effective_rank_and_nuclear_norm_of_known_spectra():
         assert nuclear.nuclear_norm(A) == pytest.approx(sigma.sum(), rel=1e-12)
         assert nuclear.effective_rank(A) == pytest.approx(erank, rel=1e-9)
         assert float(fz.effective_rank(jnp.asarray(sigma))) == pytest.approx(erank, rel=1e-12)
-        metrics = fz.recovery_metrics(jnp.asarray(A[None]), {
-            "target": jnp.asarray(A + 1.0), "active": jnp.array([True]),
-            "mask": jnp.ones((5, 5))}, None)
+        metrics = fz.recovery_metrics(
+            jnp.asarray(A[None]),
+            {"target": jnp.asarray(A + 1.0), "active": jnp.array([True]), "mask": jnp.ones((5, 5))},
+            None,
+        )
         assert float(metrics["nuclear_norm"]) == pytest.approx(sigma.sum(), rel=1e-10)
         assert float(metrics["effective_rank"]) == pytest.approx(erank, rel=1e-8)
         assert float(metrics["sv1"]) == pytest.approx(sigma.max(), rel=1e-10)
@@ -171,21 +182,30 @@ def test_nuclear_minimizer_is_no_larger_than_the_truth_with_few_entries():
 # ------------------------------------------------------------------ config
 
 
-@pytest.mark.parametrize("overrides, param", [
-    ({"rank": 30}, "rank"),
-    ({"depths": (2, 2)}, "depths"),
-    ({"counts": (500,), "d": 20}, "counts"),
-])
+@pytest.mark.parametrize(
+    "overrides, param",
+    [
+        ({"rank": 30}, "rank"),
+        ({"depths": (2, 2)}, "depths"),
+        ({"counts": (500,), "d": 20}, "counts"),
+    ],
+)
 def test_bad_configs_are_refused(overrides, param):
     with pytest.raises(ConfigError) as info:
         mc.MatrixCompletionConfig.make("default", overrides)
     assert info.value.param == param
 
 
-@pytest.mark.parametrize("overrides, param", [
-    ({"depths": (3,)}, "depths"), ({"init": "identity"}, "init"),
-    ({"init_scales": (1e-3, 1e-2)}, "init_scales"), ({"seeds": 2}, "seeds"),
-])
+@pytest.mark.parametrize(
+    "overrides, param",
+    [
+        ({"depths": (3,)}, "depths"),
+        ({"init": "identity"}, "init"),
+        ({"init_scales": (1e-3, 1e-2)}, "init_scales"),
+        ({"seeds": 2}, "seeds"),
+        ({"normalize": True}, "normalize"),
+    ],
+)
 def test_seed_presets_refuse_what_the_seed_does_not_draw(overrides, param):
     with pytest.raises(ConfigError, match="the seed draws its own") as info:
         mc.MatrixCompletionConfig.make("seed-004", overrides)
@@ -199,9 +219,15 @@ def test_product_init_scale_is_the_end_to_end_norm():
     F = low_rank.factor_init("orthogonal", 2, 6, 0.3, np.random.RandomState(0))
     np.testing.assert_allclose(F[0] @ F[0].T, 0.09 * np.eye(6), atol=1e-14)
     # Gaussian: the expectation; the mean over 200 draws is within a few percent.
-    norms = [np.linalg.norm(mc.end_to_end(low_rank.factor_init(
-        "gaussian", 2, 6, 1.0, np.random.RandomState(s), "product"), 2)) ** 2
-        for s in range(200)]
+    norms = [
+        np.linalg.norm(
+            mc.end_to_end(
+                low_rank.factor_init("gaussian", 2, 6, 1.0, np.random.RandomState(s), "product"), 2
+            )
+        )
+        ** 2
+        for s in range(200)
+    ]
     assert np.mean(norms) == pytest.approx(1.0, rel=0.1)  # sd of the mean ~ 0.04
 
 
@@ -251,13 +277,12 @@ def test_seed000_run_equals_the_seed_numpy_loops():
     for _ in range(8000):
         D -= 0.002 * (D - M) * mask / mask.sum()
     depth = list(res.arrays["member_depth"])
-    np.testing.assert_allclose(res.arrays["final_W"][depth.index(2)], W2 @ W1, rtol=1e-9,
-                               atol=1e-14)
-    np.testing.assert_allclose(res.arrays["final_W"][depth.index(1)], D, rtol=1e-9,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        res.arrays["final_W"][depth.index(2)], W2 @ W1, rtol=1e-9, atol=1e-14
+    )
+    np.testing.assert_allclose(res.arrays["final_W"][depth.index(1)], D, rtol=1e-9, atol=1e-14)
     # The direct run only moves observed entries: the others keep their init exactly.
-    np.testing.assert_array_equal(res.arrays["final_W"][depth.index(1)][~mask],
-                                  direct[0][~mask])
+    np.testing.assert_array_equal(res.arrays["final_W"][depth.index(1)][~mask], direct[0][~mask])
     claims = {c["id"].split("/")[1]: c for c in res.claims}
     assert set(claims) == {"seed-000-recovery", "seed-000-spectrum"}
     rel = np.linalg.norm(W2 @ W1 - M) / np.linalg.norm(M)
@@ -293,20 +318,27 @@ def test_smoke_writes_figures_and_results(smoke):
             assert file.is_file() and file.stat().st_size > 1000, file
     saved = json.loads((folder / "results.json").read_text())
     assert saved["status"] == "ok" and saved["preset"] == "smoke"
-    assert {c["id"] for c in saved["claims"]} == {f"{mc.NAME}/depth-lower-erank",
-                                                  f"{mc.NAME}/depth2-nuclear"}
+    assert {c["id"] for c in saved["claims"]} == {
+        f"{mc.NAME}/depth-lower-erank",
+        f"{mc.NAME}/depth2-nuclear",
+    }
     loaded = store.load(folder)
-    np.testing.assert_array_equal(loaded.metrics["effective_rank"],
-                                  smoke.metrics["effective_rank"])
+    np.testing.assert_array_equal(loaded.metrics["effective_rank"], smoke.metrics["effective_rank"])
 
 
 def test_smoke_in_loop_metrics_match_the_numpy_recomputation(smoke):
     """The last logged metrics (JAX, in the compiled loop) against NumPy on the final W."""
     for b, m in enumerate(smoke.scalars["members"]):
-        for key in ("relative_error", "effective_rank", "nuclear_norm", "observed_error",
-                    "unobserved_error"):
-            assert smoke.metrics[key][-1, b] == pytest.approx(m["final"][key], rel=1e-8,
-                                                              abs=1e-13), key
+        for key in (
+            "relative_error",
+            "effective_rank",
+            "nuclear_norm",
+            "observed_error",
+            "unobserved_error",
+        ):
+            assert smoke.metrics[key][-1, b] == pytest.approx(
+                m["final"][key], rel=1e-8, abs=1e-13
+            ), key
 
 
 def test_smoke_nuclear_reference_is_feasible_and_minimal(smoke):
@@ -324,9 +356,17 @@ def test_gaussian_sensing_run_against_pinv_and_the_nuclear_reference():
     least squares: GD ends at W0 + A^+(y - A W0) (the pseudo-inverse, an independent
     reference). Depth 2 from a small init comes close to the truth, which the nuclear-norm
     minimizer recovers exactly from these 40 measurements of a rank-1 8x8 matrix."""
-    overrides = {"observation": "sensing", "d": 8, "rank": 1, "counts": (40,),
-                 "depths": (1, 2), "init_scales": (1e-3, 1e-2), "seeds": 2,
-                 "learning_rate": 0.1, "steps": 4000}
+    overrides = {
+        "observation": "sensing",
+        "d": 8,
+        "rank": 1,
+        "counts": (40,),
+        "depths": (1, 2),
+        "init_scales": (1e-3, 1e-2),
+        "seeds": 2,
+        "learning_rate": 0.1,
+        "steps": 4000,
+    }
     res = lab.run(mc.NAME, "smoke", overrides, out=None)
     problems, members, inits = mc.build(mc.MatrixCompletionConfig.make("smoke", overrides))
     assert "unobserved_error" not in res.metrics
@@ -338,9 +378,16 @@ def test_gaussian_sensing_run_against_pinv_and_the_nuclear_reference():
             A = p.A.reshape(len(p.y), -1)
             w0 = inits[b, 0].ravel()
             expected = w0 + np.linalg.pinv(A) @ (p.y - A @ w0)
-            np.testing.assert_allclose(res.arrays["final_W"][b].ravel(), expected,
-                                       rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(
+                res.arrays["final_W"][b].ravel(), expected, rtol=1e-6, atol=1e-9
+            )
         elif m.init_scale == 1e-3:
             assert got["observed_error"] < 1e-2 and got["relative_error"] < 0.1
     for ref in res.scalars["nuclear"]:
         assert ref["relative_error"] < 1e-5
+
+
+def test_a_mask_with_no_observed_entry_is_refused_before_training():
+    with pytest.raises(ConfigError, match="observes at least one entry") as info:
+        lab.run(mc.NAME, "smoke", {"fraction": 0.001, "d": 3, "rank": 1}, out=None)
+    assert info.value.param == "fraction"

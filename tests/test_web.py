@@ -407,7 +407,8 @@ def page(browser):
 
 
 def _plane_point(page, x: float, y: float) -> tuple[float, float]:
-    """Page pixels of data point (x, y) in a ``#plane`` plot (box [-3, 3]^2, 520 px, pad 28)."""
+    """Page pixels of data point (x, y) in a 2D ``#plane`` plot (box [-3, 3]^2, 520 px, pad
+    28); in the 3D view (box [-4, 4]^2) a point of the screen plane."""
     box = page.locator("#plane").bounding_box()
     px = box["x"] + (28 + (x + 3) / 6 * 464) * box["width"] / 520
     py = box["y"] + (520 - 28 - (y + 3) / 6 * 464) * box["height"] / 520
@@ -461,6 +462,31 @@ def test_min_norm_drag_w0_gd_limit_is_the_closest_point(server, page, tmp_path):
     page.fill("#x1", "-1.5")
     reference = theory.closest_interpolator(np.array([[-1.5, 2.0]]), y, w0)
     np.testing.assert_allclose(_numbers(page.text_content("#gd-limit")), reference, atol=1e-6)
+
+
+def test_min_norm_three_parameters_drag_and_turn(server, page):
+    page.goto(server.url + "min-norm?p=3&x=1,2,2&y=1&w0=-1.5,-1,-0.5&lr=0.1&view=120,15")
+    page.wait_for_selector("body[data-anim='done']")
+    box = page.locator("#w0-handle").bounding_box()
+    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] - 60, start[1] + 50, steps=6)
+    page.mouse.up()
+    w0 = np.array(_numbers(page.text_content("#w0")))
+    assert w0.shape == (3,) and not np.allclose(w0, [-1.5, -1, -0.5])
+    X, y = np.array([[1.0, 2.0, 2.0]]), np.array([1.0])
+    reference = theory.closest_interpolator(X, y, w0)
+    np.testing.assert_allclose(_numbers(page.text_content("#gd-limit")), reference, atol=1e-6)
+    np.testing.assert_allclose(_numbers(page.text_content("#closest")), reference, atol=1e-6)
+    # a drag away from the handle turns the view: w0 and the numbers stay
+    shown = page.text_content("#gd-limit")
+    corner = _plane_point(page, -3.5, -3.5)
+    page.mouse.move(*corner)
+    page.mouse.down()
+    page.mouse.move(corner[0] + 80, corner[1] - 30, steps=4)
+    page.mouse.up()
+    assert "view=120,15" not in page.url and page.text_content("#gd-limit") == shown
 
 
 def _flat_fraction(page, run: int) -> float:

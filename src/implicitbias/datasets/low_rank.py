@@ -47,8 +47,9 @@ class Problem:
         return int(self.mask.sum()) if self.mask is not None else int(self.A.shape[0])
 
 
-def low_rank(d: int, rank: int, rs: np.random.RandomState, *,
-             normalize: bool = False) -> np.ndarray:
+def low_rank(
+    d: int, rank: int, rs: np.random.RandomState, *, normalize: bool = False
+) -> np.ndarray:
     """``U @ V`` with ``U ~ N(0,1)^{d x r}`` then ``V ~ N(0,1)^{r x d}``, drawn in that order.
 
     ``normalize`` scales it to unit Frobenius norm.
@@ -76,8 +77,9 @@ def nested_masks(d: int, counts: tuple[int, ...], rs: np.random.RandomState) -> 
     return masks
 
 
-def gaussian_sensing(target: np.ndarray, m: int, rs: np.random.RandomState
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_sensing(
+    target: np.ndarray, m: int, rs: np.random.RandomState
+) -> tuple[np.ndarray, np.ndarray]:
     """``A_i`` with i.i.d. ``N(0, 1/m)`` entries and ``y_i = <A_i, M>``, ``i < m``.
 
     With this scaling :math:`E\\sum_i \\langle A_i, X\\rangle^2 = \\lVert X\\rVert_F^2`.
@@ -87,8 +89,9 @@ def gaussian_sensing(target: np.ndarray, m: int, rs: np.random.RandomState
     return A, np.einsum("mij,ij->m", A, target)
 
 
-def seed000(d: int = 10, rank: int = 2, fraction: float = 0.5, init: float = 0.01
-            ) -> tuple[Problem, np.ndarray, np.ndarray]:
+def seed000(
+    d: int = 10, rank: int = 2, fraction: float = 0.5, init: float = 0.01
+) -> tuple[Problem, np.ndarray, np.ndarray]:
     """Seed 000 section 4's draws: the problem, the depth-2 factors and the direct init."""
     rs = np.random.RandomState(42)
     M = low_rank(d, rank, rs)
@@ -108,8 +111,9 @@ def seed004_stream() -> np.random.RandomState:
     return rs
 
 
-def seed004(d: int = 20, rank: int = 1, fraction: float = 0.6, init: float = 1e-3
-            ) -> tuple[Problem, np.ndarray]:
+def seed004(
+    d: int = 20, rank: int = 1, fraction: float = 0.6, init: float = 1e-3
+) -> tuple[Problem, np.ndarray]:
     """Seed 004 Experiment 2's draws: the problem and the factors ``[V^T, U]``."""
     rs = seed004_stream()
     U_true = rs.randn(d, rank)
@@ -121,8 +125,9 @@ def seed004(d: int = 20, rank: int = 1, fraction: float = 0.6, init: float = 1e-
     return Problem(M, mask), np.stack([V.T, U])
 
 
-def factor_init(kind: str, depth: int, d: int, scale: float, rs: np.random.RandomState,
-                per: str = "factor") -> np.ndarray:
+def factor_init(
+    kind: str, depth: int, d: int, scale: float, rs: np.random.RandomState, per: str = "factor"
+) -> np.ndarray:
     """``depth`` factors ``(depth, d, d)`` of one kind, drawn from ``rs``.
 
     Args:

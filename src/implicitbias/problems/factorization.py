@@ -59,7 +59,9 @@ def effective_rank(sigma: jax.Array) -> jax.Array:
 
 
 def _relative(x: jax.Array, ref: jax.Array) -> jax.Array:
-    return jnp.linalg.norm(x) / jnp.linalg.norm(ref)
+    """``||x|| / ||ref||``; 0 when both vanish (e.g. no unobserved entries)."""
+    tiny = jnp.finfo(x.dtype).tiny
+    return jnp.linalg.norm(x) / jnp.maximum(jnp.linalg.norm(ref), tiny)
 
 
 def recovery_metrics(factors: jax.Array, data: dict[str, jax.Array], aux: Any) -> dict:
@@ -74,8 +76,11 @@ def recovery_metrics(factors: jax.Array, data: dict[str, jax.Array], aux: Any) -
     W = end_to_end(factors, data["active"])
     M = data["target"]
     sigma = jnp.linalg.svd(W, compute_uv=False)
-    out = {"relative_error": _relative(W - M, M), "nuclear_norm": jnp.sum(sigma),
-           "effective_rank": effective_rank(sigma)}
+    out = {
+        "relative_error": _relative(W - M, M),
+        "nuclear_norm": jnp.sum(sigma),
+        "effective_rank": effective_rank(sigma),
+    }
     if "mask" in data:
         mask = data["mask"]
         out["observed_error"] = _relative(mask * (W - M), mask * M)

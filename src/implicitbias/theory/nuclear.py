@@ -76,8 +76,9 @@ def _solve(problem, eps: float, max_iters: int) -> None:
     problem.solve(solver=_SOLVER, eps_abs=eps, eps_rel=eps, max_iters=max_iters)
 
 
-def min_nuclear_completion(target: np.ndarray, mask: np.ndarray, *, eps: float = 1e-8,
-                           max_iters: int = 100_000) -> NuclearMinimizer:
+def min_nuclear_completion(
+    target: np.ndarray, mask: np.ndarray, *, eps: float = 1e-8, max_iters: int = 100_000
+) -> NuclearMinimizer:
     """:math:`\\min \\lVert X\\rVert_*` s.t. :math:`X_{ij} = M_{ij}` on the observed entries.
 
     Args:
@@ -101,8 +102,9 @@ def min_nuclear_completion(target: np.ndarray, mask: np.ndarray, *, eps: float =
     return NuclearMinimizer(sol, nuclear_norm(sol), float(res), str(problem.status), _SOLVER)
 
 
-def min_nuclear_sensing(A: np.ndarray, y: np.ndarray, *, eps: float = 1e-8,
-                        max_iters: int = 100_000) -> NuclearMinimizer:
+def min_nuclear_sensing(
+    A: np.ndarray, y: np.ndarray, *, eps: float = 1e-8, max_iters: int = 100_000
+) -> NuclearMinimizer:
     """:math:`\\min \\lVert X\\rVert_*` s.t. :math:`\\langle A_i, X\\rangle = y_i` for all i.
 
     Args:
@@ -116,8 +118,9 @@ def min_nuclear_sensing(A: np.ndarray, y: np.ndarray, *, eps: float = 1e-8,
     m, d1, d2 = A.shape
     X = cp.Variable((d1, d2))
     # Row-major flattening on both sides: <A_i, X> = A_i.ravel() . X.ravel().
-    problem = cp.Problem(cp.Minimize(cp.normNuc(X)),
-                         [A.reshape(m, d1 * d2) @ cp.vec(X, order="C") == y])
+    problem = cp.Problem(
+        cp.Minimize(cp.normNuc(X)), [A.reshape(m, d1 * d2) @ cp.vec(X, order="C") == y]
+    )
     _solve(problem, eps, max_iters)
     if X.value is None:
         raise RuntimeError(f"the nuclear-norm sensing problem failed: {problem.status}")

@@ -123,18 +123,23 @@ def max_margin_api(payload: Any) -> dict[str, Any]:
     """
     from implicitbias.theory import max_margin, separability
 
+    from cvxpy.error import SolverError
+
     X, y = points_and_labels(payload)
-    sep = separability(X, y)
-    out: dict[str, Any] = {"n": int(len(y)), "dim": int(X.shape[1]),
-                           "separable": sep.separable, "separability_margin": sep.margin}
-    if not sep.separable:
-        out["message"] = ("not separable by a line through the origin: the max-margin "
-                          "problems have no solution")
-        return out
-    out["l2"] = _solution(max_margin(X, y, "l2"))
-    linf = max_margin(X, y, "linf")
-    out["linf"] = _solution(linf)
-    out["linf"]["unique"] = linf_unique(X, y, linf.w)
+    try:
+        sep = separability(X, y)
+        out: dict[str, Any] = {"n": int(len(y)), "dim": int(X.shape[1]),
+                               "separable": sep.separable, "separability_margin": sep.margin}
+        if not sep.separable:
+            out["message"] = ("not separable by a line through the origin: the max-margin "
+                              "problems have no solution")
+            return out
+        out["l2"] = _solution(max_margin(X, y, "l2"))
+        linf = max_margin(X, y, "linf")
+        out["linf"] = _solution(linf)
+        out["linf"]["unique"] = linf_unique(X, y, linf.w)
+    except (ValueError, RuntimeError, SolverError) as exc:  # e.g. a margin of 1e-7
+        raise ApiError(422, f"the convex solver failed on these points: {exc}") from None
     return out
 
 
@@ -198,7 +203,10 @@ def list_runs(root: Path | None) -> dict[str, Any]:
         if path.name.startswith("."):
             continue
         if path.is_dir():
-            entry = run_entry(path)
+            try:
+                entry = run_entry(path)
+            except OSError:  # unreadable: leave it out rather than fail the listing
+                continue
             if entry is not None:
                 runs.append(entry)
         elif path.is_file() and path.suffix == ".html":

@@ -155,6 +155,8 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.is_loopback():
             return True
         host = (self.headers.get("Host") or "").strip().lower()
+        if not host:  # HTTP/1.0 clients may send none; browsers always do
+            return True
         if host.startswith("["):
             name = host[1:].split("]", 1)[0]
         else:
