@@ -234,6 +234,16 @@ def test_max_margin_api_reports_non_separable(server):
     assert "not separable" in answer["message"]
 
 
+def test_solver_trouble_is_a_4xx_not_a_500(server):
+    # margins 1e-6 and 1e6 in one problem: the separability LP says separable, the QP may
+    # fail on the scaling; either way the answer is a JSON 200 or 422, never a 500
+    status, _, body = _post(server, {"points": [[1e-6, 1e-6], [1e6, -1e6]], "labels": [1, -1]})
+    assert status in (200, 422), body
+    if status == 422:
+        assert json.loads(body)["error"].startswith("the convex solver failed")
+    _alive(server)
+
+
 BAD_PAYLOADS = [
     ({"points": [], "labels": []}, "points"),
     ({"points": [[1, 2]] * (api.MAX_POINTS + 1), "labels": [1] * (api.MAX_POINTS + 1)},
@@ -481,7 +491,7 @@ def test_min_norm_three_parameters_drag_and_turn(server, page):
     np.testing.assert_allclose(_numbers(page.text_content("#closest")), reference, atol=1e-6)
     # a drag away from the handle turns the view: w0 and the numbers stay
     shown = page.text_content("#gd-limit")
-    corner = _plane_point(page, -3.5, -3.5)
+    corner = _plane_point(page, -2.8, -2.8)  # a corner of the view, far from w0
     page.mouse.move(*corner)
     page.mouse.down()
     page.mouse.move(corner[0] + 80, corner[1] - 30, steps=4)
