@@ -118,6 +118,22 @@ def test_metrics_at_step_0_equal_the_init_values():
     np.testing.assert_array_equal(traj.final("norm"), traj.metrics["norm"][-1])
 
 
+
+def test_vector_metrics_keep_the_log_then_member_then_value_axes():
+    X, y = _problem(8)
+    w0 = np.random.RandomState(9).randn(3, P)
+    lr = 0.5 / _smoothness(X)
+
+    def first_coords(w, data, aux):
+        return {"head": w[:4]}
+
+    traj = train(least_squares, w0, gd, steps=40, data=(X, y), hparams={"learning_rate": lr},
+                 metrics=first_coords, num_logs=8, keep_params=True)
+    head = traj.metrics["head"]
+    assert head.shape == (len(traj.steps), 3, 4)
+    np.testing.assert_allclose(head, np.asarray(traj.snapshots)[:, :, :4], rtol=0, atol=0)
+
+
 # ------------------------------------------------------------------ log points
 
 

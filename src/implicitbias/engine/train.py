@@ -356,7 +356,7 @@ def _unpack(outs, n_valid: int, on_divergence: str):
     valid = np.arange(finite.shape[0]) < n_valid
     bad = _first_bad(finite, valid) if on_divergence != "continue" else None
     upto = n_valid if bad is None else bad[0]
-    values = {k: np.asarray(v).T[:upto] for k, v in values.items()}
+    values = {k: np.swapaxes(np.asarray(v), 0, 1)[:upto] for k, v in values.items()}  # (C, B, ...)
     if snaps is not None:
         snaps = jax.tree.map(lambda a: np.swapaxes(np.asarray(a), 0, 1)[:upto], snaps)
     return values, snaps, bad, upto
