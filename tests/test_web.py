@@ -58,6 +58,13 @@ def runs_root(tmp_path_factory) -> Path:
     result = lab.run("min-norm", preset="smoke", out=root)
     assert result.path is not None and result.path.parent == root
     (root / "report-test.html").write_text("<html><body>a report</body></html>")
+    verify = root / "verify-quick-20200101T000000Z-abcdef"  # what `verify` writes
+    verify.mkdir()
+    (verify / "report.html").write_text("<html><body>verify report</body></html>")
+    (verify / "claims.json").write_text(json.dumps([
+        {"id": "a", "holds": True, "error": None}, {"id": "b", "holds": False, "error": None},
+        {"id": "c", "holds": None, "error": "run failed"}]))
+    (root / "not-a-run").mkdir()  # no config.json, no claims.json: not listed
     (base / "secret.txt").write_text("SECRET")
     (root / ".hidden.json").write_text("{}")
     try:
@@ -192,6 +199,12 @@ def test_api_runs_lists_the_run(server, run_name):
     assert entry["claims"]["holds"] >= 1 and entry["claims"]["error"] == 0
     assert "plane.png" in entry["figures"]
     assert data["reports"] == ["report-test.html"]
+    (verify,) = [r for r in data["runs"] if r["name"].startswith("verify-")]
+    assert verify["claims"] == {"holds": 1, "does not hold": 1, "error": 1}
+    assert verify["report"] == "report.html" and verify["experiment"] == "verify"
+    assert not any(r["name"] == "not-a-run" for r in data["runs"])
+    status, _, body = _request(server, f"/runs/{verify['name']}/report.html")
+    assert status == 200 and body == b"<html><body>verify report</body></html>"
 
 
 # --------------------------------------------------------------------- HTTP: the API
@@ -234,6 +247,7 @@ def test_max_margin_api_reports_non_separable(server):
     assert "not separable" in answer["message"]
 
 
+@pytest.mark.filterwarnings("ignore:Solution may be inaccurate")
 def test_solver_trouble_is_a_4xx_not_a_500(server):
     # margins 1e-6 and 1e6 in one problem: the separability LP says separable, the QP may
     # fail on the scaling; either way the answer is a JSON 200 or 422, never a 500
@@ -308,6 +322,25 @@ def test_protocol_abuse_gets_4xx_and_the_server_survives(server):
     status, _, body = _request(server, "/api/runs", headers={"Host": "evil.example:80"})
     assert status == 403 and b"Host" in body
     assert _request(server, "/", headers={"Host": "localhost"})[0] == 200
+    _alive(server)
+
+
+def test_concurrent_good_and_bad_requests_are_all_answered(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("/api/runs", None, 200), ("/runs/../secret.txt", None, 404),
+            ("/api/max-margin", {"points": [[1, 2]], "labels": [1]}, 200),
+            ("/api/max-margin", {"points": [[1, "x"]], "labels": [1]}, 400)] * 6
+
+    def one(job):
+        path, payload, _ = job
+        if payload is None:
+            return _raw_status(server, path)
+        return _post(server, payload)[0]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(one, jobs))
+    assert statuses == [expected for _, _, expected in jobs]
     _alive(server)
 
 

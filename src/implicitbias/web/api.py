@@ -121,9 +121,9 @@ def max_margin_api(payload: Any) -> dict[str, Any]:
     :func:`implicitbias.theory.max_margin` (cvxpy with Clarabel), for a homogeneous linear
     classifier :math:`\\operatorname{sign}(w^\\top x)`.
     """
-    from implicitbias.theory import max_margin, separability
-
     from cvxpy.error import SolverError
+
+    from implicitbias.theory import max_margin, separability
 
     X, y = points_and_labels(payload)
     try:
