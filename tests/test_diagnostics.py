@@ -5,6 +5,7 @@ differences of the gradient, and the statistics of the trace estimators."""
 from __future__ import annotations
 
 import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,6 +23,7 @@ from implicitbias.diagnostics import (
     hvp_norm_estimate,
     lanczos,
     power_iteration,
+    ritz_history,
     sharpness,
     unflatten,
 )
@@ -67,6 +69,7 @@ def test_hvp_matches_dense_hessian_and_finite_differences():
     def g(x):
         return ravel_pytree(jax.grad(loss)(unravel(x)))[0]
 
+    g = jax.jit(g)
     fd = (g(flat + eps * v) - g(flat - eps * v)) / (2 * eps)
     assert np.linalg.norm(fd - hv) <= 1e-7 * np.linalg.norm(hv)
 
@@ -133,7 +136,7 @@ def test_lanczos_top_k_on_a_large_matrix_with_a_gap():
     assert resid.max() <= 1e-3  # residual ~ sqrt(eigenvalue error * gap)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "softplus"])
+@pytest.mark.parametrize("activation", ["tanh", pytest.param("softplus", marks=pytest.mark.slow)])
 def test_lanczos_matches_jax_hessian_on_a_tiny_mlp(activation):
     """float64, relative error <= 1e-6 against eigh of the dense Hessian."""
     params, loss = _tiny_mlp(sizes=(4, 6, 3), activation=activation)
@@ -185,6 +188,15 @@ def test_lanczos_inside_jit_and_vmap_equals_the_standalone_call():
     np.testing.assert_allclose(batched, [3, 6, 9], rtol=1e-10)
     single = lanczos(_quadratic(A[1]), jnp.zeros(8), num_iters=8, key=keys[1]).eigenvalues
     np.testing.assert_allclose(single[0], batched[1], rtol=1e-12)
+
+
+def test_ritz_history_is_the_sequence_of_shorter_runs():
+    A = _matrix(np.linspace(0, 5, 12) ** 2, 12)
+    hist = ritz_history(_quadratic(A), jnp.zeros(12), num_iters=12, key=KEY)
+    for m in (1, 4, 12):
+        short = lanczos(_quadratic(A), jnp.zeros(12), num_iters=m, key=KEY).eigenvalues[0]
+        assert abs(hist[m - 1] - short) <= 1e-10 * abs(short)
+    assert abs(hist[-1] - 25.0) <= 1e-9 and np.all(np.diff(hist) >= -1e-12)
 
 
 def test_lanczos_rejects_a_bad_k():

@@ -15,6 +15,7 @@ from implicitbias.diagnostics.hessian import (
     hvp_norm_estimate,
     lanczos,
     power_iteration,
+    ritz_history,
     sharpness,
     unflatten,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "hvp_norm_estimate",
     "lanczos",
     "power_iteration",
+    "ritz_history",
     "sharpness",
     "unflatten",
 ]

@@ -168,7 +168,7 @@ def _lanczos_flat(matvec, v, key, m: int, k: int):
     theta, S = jnp.linalg.eigh(T)  # ascending
     top = theta[::-1][:k]
     vecs = (S[:, ::-1][:, :k]).T @ V
-    return top, vecs
+    return top, vecs, (alpha, beta)
 
 
 def lanczos(
@@ -203,10 +203,28 @@ def lanczos(
     if not 1 <= k <= m:
         raise ValueError(f"`k`: expected an integer in [1, min(num_iters, P) = {m}], got {k!r}.")
     if _is_traced(params, v0, key):
-        vals, vecs = _lanczos_traced(loss_fn, params, key, v0, m, k)
+        vals, vecs, _ = _lanczos_traced(loss_fn, params, key, v0, m, k)
     else:
-        vals, vecs = _compiled(_lanczos_traced, loss_fn, m, k)(params, key, v0)
+        vals, vecs, _ = _compiled(_lanczos_traced, loss_fn, m, k)(params, key, v0)
     return LanczosResult(vals, vecs, m)
+
+
+def ritz_history(loss_fn: LossFn, params: Any, *, num_iters: int, key: jax.Array,
+                 v0: Any = None) -> np.ndarray:
+    """The top Ritz value after each of ``num_iters`` Lanczos steps, ``(num_iters,)``.
+
+    Entry ``j`` is what :func:`lanczos` with ``num_iters = j + 1`` (same ``key``) returns:
+    the largest eigenvalue of the leading ``(j+1) x (j+1)`` block of the tridiagonal
+    matrix. For convergence studies (how many products reach a given accuracy).
+    """
+    m = min(int(num_iters), int(ravel_pytree(params)[0].size))
+    _, _, (alpha, beta) = _compiled(_lanczos_traced, loss_fn, m, 1)(params, key, v0)
+    alpha, beta = np.asarray(alpha, np.float64), np.asarray(beta, np.float64)
+    out = np.empty(m)
+    for j in range(m):
+        T = np.diag(alpha[: j + 1]) + np.diag(beta[:j], 1) + np.diag(beta[:j], -1)
+        out[j] = np.linalg.eigvalsh(T)[-1]
+    return out
 
 
 def _lanczos_traced(loss_fn, params, key, v0, m, k):

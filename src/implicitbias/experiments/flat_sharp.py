@@ -28,10 +28,13 @@ sharp basin, with its higher attempt frequency ``sqrt(k_sharp |L''(x_b)|) / 2 pi
 first). The equal depths make width alone decide: the harmonic Gibbs mass of a basin is
 ``~ (2 pi T / k)^(d/2)``.
 
-Expected outcome (``default``): the flat-basin fraction rises with ``sigma`` (from the
-share of starts in its basin to near the Gibbs value), GD's sharp minimum is stable
-exactly up to ``eta = 2 / k_sharp``, and SGD with small batches ends in the flat basin
-more often than full-batch GD.
+Outcome measured on ``default`` (docs/experiments/flat-sharp.md): the flat-basin fraction
+stays at the share of starts (0.54) while sigma is too small to cross the barrier within
+the run, then rises to the Gibbs value (1D: 0.745 at sigma = 14 vs 0.737); GD's sharp
+minimum is stable exactly up to ``eta = 2 / k_sharp`` (0.99 vs 1.01 of it), yet just above
+it 1D GD stays in the sharp basin on a period-2 orbit; SGD with batch 1 at ``eta = 0.04``
+ends in the flat basin (1.00 vs 0.54 for full batch), at ``eta = 0.01`` no batch size
+crosses the barrier within 5000 steps.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ class FlatSharpConfig(Config):
                                "sweep's range)", low=0, low_open=True)
     batch_sizes: tuple[int, ...] = param((1, 4, 16, 64), "SGD batch sizes (<= num_examples)",
                                          low=1)
-    sgd_etas: tuple[float, ...] = param((0.005, 0.01, 0.02, 0.04),
+    sgd_etas: tuple[float, ...] = param((0.01, 0.04),
                                         "SGD learning rates (batched in one run)", low=0,
                                         low_open=True)
     num_logs: int = param(30, "logged steps per run", low=2)

@@ -65,9 +65,10 @@ def fractions_figure(results: Results) -> Any:
     for tag in sorted(k for k in results.scalars if k.startswith("d")):
         s = results.scalars[tag]
         n = s["noise"]
-        a1.errorbar(n["sigma"], n["flat_fraction"], yerr=n["flat_fraction_std"], marker="o",
-                    capsize=3, label=f"{tag[1:]}D walkers")
+        bars = a1.errorbar(n["sigma"], n["flat_fraction"], yerr=n["flat_fraction_std"],
+                           marker="o", capsize=3, label=f"{tag[1:]}D walkers")
         a1.plot(n["sigma"], n["gibbs_flat_fraction"], ls="--", lw=1,
+                color=bars[0].get_color(),
                 label=f"{tag[1:]}D Gibbs exp(-L/T), T = eta sigma^2 / 2")
         for key, style in (("eta_gd", "-o"), ("eta_noisy", "--s")):
             e = s[key]
@@ -82,9 +83,12 @@ def fractions_figure(results: Results) -> Any:
                         label=f"{tag[1:]}D eta = {eta:g}")
     a1.set(xlabel="gradient-noise sigma", ylabel="fraction in the flat basin",
            title="More noise, flatter minimum")
+    from matplotlib.ticker import NullFormatter
+
     a2.axvline(1.0, color="k", ls=":", lw=1)
     a2.set(xscale="log", xlabel="eta k_sharp / 2 (1 = stability threshold of the sharp min)",
            ylabel="fraction in the flat basin", title="Learning rate")
+    a2.xaxis.set_minor_formatter(NullFormatter())
     a3.set(xscale="log", xlabel="batch size (largest = full batch)",
            ylabel="fraction in the flat basin", title="Minibatch SGD on the finite sum")
     for a in (a1, a2, a3):
@@ -115,6 +119,9 @@ def stability_figure(results: Results) -> Any:
     ax.axvline(1.0, color="k", ls=":", lw=1, label="eta = 2 / k_sharp (closed form)")
     ax.set(xscale="log", xlabel="eta k_sharp / 2", ylabel="fraction converged to the sharp min",
            title="GD from the sharp minimum + 1e-3 noise")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
     return fig
 
