@@ -210,12 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="fewer steps and repeats; (2) on the `quick` preset")
-    parser.add_argument("--repeats", type=int, default=None, help="repeats (default 5; 2 quick)")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats (default 3; 2 quick)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="steps per timed call (default 100; 20 quick)")
+                        help="steps per timed call (default 30; 20 quick)")
     args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if args.quick else 5)
-    steps = args.steps or (20 if args.quick else 100)
+    repeats = args.repeats or (2 if args.quick else 3)
+    steps = args.steps or (20 if args.quick else 30)
     if repeats < 1 or steps < 1:
         parser.error("--repeats and --steps must be >= 1")
     os.environ["IMPLICITBIAS_PROGRESS"] = "0"
