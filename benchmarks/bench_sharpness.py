@@ -39,7 +39,7 @@ from _harness import environment, interleave, median, print_table, write_json
 from jax.flatten_util import ravel_pytree
 
 from implicitbias.diagnostics import lanczos, power_iteration, ritz_history
-from implicitbias.problems.mlp import init_mlp, mse_loss, num_params, one_hot
+from implicitbias.problems.mlp import init_mlp, mse_loss, num_params
 
 NAME = "sharpness"
 SIZES = (784, 200, 200, 10)
@@ -60,7 +60,7 @@ def load_data(n: int) -> tuple[np.ndarray, np.ndarray, str]:
         rs = np.random.RandomState(0)
         X, labels = rs.randn(n, 784) / np.sqrt(784), rs.randint(0, 10, n)
         source = f"Gaussian stand-in ({n} x 784): dataset-fashion-mnist is not installed"
-    return X, np.asarray(one_hot(labels, 10, jnp.float64)), source
+    return X, np.eye(10)[labels], source
 
 
 def make_problem(X, Y, dtype):
@@ -77,30 +77,29 @@ def make_problem(X, Y, dtype):
 
 
 def power_history(loss, params, key, k: int) -> np.ndarray:
-    """Rayleigh quotient after each of ``k`` power-iteration products (one compiled loop)."""
+    """Rayleigh quotient after each of ``k`` power-iteration products (one compiled loop;
+    the parameters are an argument, not a constant XLA would fold)."""
     flat, unravel = ravel_pytree(params)
 
-    def hv(v):
-        return ravel_pytree(jax.jvp(jax.grad(loss), (params,), (unravel(v),))[1])[0]
+    def run(params, v):
+        def body(v, _):
+            w = ravel_pytree(jax.jvp(jax.grad(loss), (params,), (unravel(v),))[1])[0]
+            return w / jnp.linalg.norm(w), jnp.vdot(v, w)
 
-    def body(v, _):
-        w = hv(v)
-        return w / jnp.linalg.norm(w), jnp.vdot(v, w)
+        return jax.lax.scan(body, v / jnp.linalg.norm(v), None, length=k)[1]
 
     v0 = jax.random.normal(key, flat.shape, flat.dtype)
-    _, est = jax.jit(lambda v: jax.lax.scan(body, v / jnp.linalg.norm(v), None, length=k))(v0)
-    return np.asarray(est)
+    return np.asarray(jax.jit(run)(params, v0))
 
 
 def reference_top(loss, params) -> float:
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     flat, unravel = ravel_pytree(params)
-    mv = jax.jit(lambda v: ravel_pytree(jax.jvp(jax.grad(loss), (params,),
-                                                (unravel(v),))[1])[0])
+    mv = jax.jit(lambda q, v: ravel_pytree(jax.jvp(jax.grad(loss), (q,), (unravel(v),))[1])[0])
     p = flat.size
     op = LinearOperator((p, p), dtype=np.float64,
-                        matvec=lambda v: np.asarray(mv(jnp.asarray(v.ravel()))))
+                        matvec=lambda v: np.asarray(mv(params, jnp.asarray(v.ravel()))))
     return float(eigsh(op, k=1, which="LA", tol=1e-12, return_eigenvectors=False)[0])
 
 

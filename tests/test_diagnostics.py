@@ -105,8 +105,9 @@ def test_lanczos_with_a_complete_krylov_space_is_exact(eigs, seed):
 
 def test_lanczos_counts_its_products_and_clips_them_to_the_dimension():
     A = _matrix(np.arange(6.0))
-    assert lanczos(_quadratic(A), jnp.zeros(6), num_iters=40, key=KEY).num_hvp == 6
-    assert lanczos(_quadratic(A), jnp.zeros(6), num_iters=4, key=KEY).num_hvp == 4
+    res = lanczos(_quadratic(A), jnp.zeros(6), num_iters=40, key=KEY)
+    assert res.num_hvp == 6  # (the 400 x 400 test below checks num_hvp == num_iters)
+    np.testing.assert_allclose(res.eigenvalues, [5.0], rtol=1e-12)
 
 
 @settings(max_examples=25, deadline=None)
@@ -192,9 +193,10 @@ def test_lanczos_inside_jit_and_vmap_equals_the_standalone_call():
 
 def test_ritz_history_is_the_sequence_of_shorter_runs():
     A = _matrix(np.linspace(0, 5, 12) ** 2, 12)
-    hist = ritz_history(_quadratic(A), jnp.zeros(12), num_iters=12, key=KEY)
-    for m in (1, 4, 12):
-        short = lanczos(_quadratic(A), jnp.zeros(12), num_iters=m, key=KEY).eigenvalues[0]
+    loss = _quadratic(A)  # one loss object: its programs are compiled once
+    hist = ritz_history(loss, jnp.zeros(12), num_iters=12, key=KEY)
+    for m in (4, 12):
+        short = lanczos(loss, jnp.zeros(12), num_iters=m, key=KEY).eigenvalues[0]
         assert abs(hist[m - 1] - short) <= 1e-10 * abs(short)
     assert abs(hist[-1] - 25.0) <= 1e-9 and np.all(np.diff(hist) >= -1e-12)
 
@@ -269,7 +271,7 @@ def test_hutchpp_is_unbiased_and_beats_hutchinson_on_a_decaying_spectrum():
     for est in (hpp, hut):
         assert abs(est.mean() - tr) <= 4 * est.std() / np.sqrt(len(est))
     # Meyer et al.: O(1/m) vs O(1/sqrt m) relative error; at m = 30 Hutch++'s RMS error is
-    # several times smaller (measured ~0.005 vs ~0.15 relative).
+    # ~20x smaller (measured 0.0068 vs 0.146 relative).
     rms_hpp = np.sqrt(np.mean((hpp - tr) ** 2)) / tr
     rms_hut = np.sqrt(np.mean((hut - tr) ** 2)) / tr
     assert rms_hpp <= 0.25 * rms_hut

@@ -107,16 +107,17 @@ def test_heavy_ball_members_match_a_hand_written_loop():
     dirs = jnp.ones((2, ravel_pytree(params)[0].size)) / 10.0
     losses, sharp, _, final = dyn.run_gd(X, Y, params, etas, betas, dirs, activation="tanh",
                                          steps=10, every=5, iters=38, key=jax.random.PRNGKey(0))
-    grad = jax.jit(jax.grad(lambda p: mse_loss(p, X, Y)))
+    flat, unravel = ravel_pytree(params)
+    loss_flat = jax.jit(lambda x: mse_loss(unravel(x), X, Y))
+    grad = jax.jit(jax.grad(loss_flat))
     for b, (eta, beta) in enumerate(zip(etas, betas, strict=True)):
-        x, v = ravel_pytree(params)[0], 0.0
-        unravel = ravel_pytree(params)[1]
+        x, v = flat, 0.0
         for _ in range(10):
-            v = beta * v - eta * ravel_pytree(grad(unravel(x)))[0]
+            v = beta * v - eta * grad(x)
             x = x + v
         mine = ravel_pytree(jax.tree.map(lambda a, b=b: a[b], final))[0]
         np.testing.assert_allclose(mine, x, rtol=1e-12, atol=1e-14)
-        assert abs(losses[b, -1] - mse_loss(unravel(x), X, Y)) <= 1e-13
+        assert abs(losses[b, -1] - loss_flat(x)) <= 1e-13
     # P = 38 Lanczos steps span the whole space: at t = 0 every member reports the top
     # eigenvalue of the dense Hessian at the shared init.
     from implicitbias.diagnostics import exact_hessian
@@ -136,9 +137,10 @@ def test_rk4_gradient_flow_matches_scipys_dop853():
     t, loss, _, _ = dyn.run_flow(X, Y, params, activation="tanh", h=0.05, horizon=4.0,
                                  every=10, iters=5, key=jax.random.PRNGKey(0))
     assert t[-1] == pytest.approx(4.0)
+    loss_flat = jax.jit(lambda x: mse_loss(unravel(x), X, Y))
     for tau, x in zip(ref.t, ref.y.T, strict=True):
         i = int(np.argmin(np.abs(t - tau)))
-        ref_loss = float(mse_loss(unravel(jnp.asarray(x)), X, Y))
+        ref_loss = float(loss_flat(jnp.asarray(x)))
         assert abs(loss[i] - ref_loss) <= 1e-8 * ref_loss  # RK4 error ~ h^4
 
 
@@ -159,6 +161,26 @@ def test_member_summary_on_a_curve_with_known_answers():
     assert m["window_last_over_first"] < 1
     never = dyn.member_summary(loss, s_steps, np.ones(11), 6.0, 5)
     assert never["first_reach_step"] is None and np.isnan(never["up_fraction_after"])
+
+
+def test_a_diverged_member_makes_the_eos_claims_fail():
+    """NaN must propagate: a diverged step size is not at the edge of stability."""
+    from implicitbias.runs.results import Results
+
+    ok = {"median_ratio_second_half": 1.02, "first_reach_step": 10, "sharpening_points": 5,
+          "sharpening_spearman": 1.0, "up_fraction_after": 0.3, "window_last_over_first": 0.5,
+          "diverged": False, "learning_rate": 0.1, "momentum": 0.0}
+    bad = {**ok, "median_ratio_second_half": float("nan"), "diverged": True,
+           "learning_rate": 0.9}
+    hb_ok = {**ok, "momentum": 0.9}
+    res = Results("edge-of-stability", "", {})
+    eos._aggregate(res, [ok, bad, hb_ok, {**bad, "momentum": 0.9}], [0, 0, 0.9, 0.9])
+    assert np.isnan(res.get("eos.max_abs_median_ratio_minus_1"))
+    assert np.isnan(res.get("eos.momentum_max_abs_median_ratio_minus_1"))
+    assert res.get("eos.diverged_members") == [0.9, 0.9]
+    eos._aggregate(res, [ok, hb_ok], [0, 0.9])
+    assert res.get("eos.max_abs_median_ratio_minus_1") == pytest.approx(0.02)
+    assert res.get("eos.momentum_max_abs_median_ratio_minus_1") == pytest.approx(0.02)
 
 
 def test_flow_comparison_before_and_after_the_crossing():

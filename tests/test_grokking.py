@@ -340,17 +340,18 @@ def test_smoke_numbers_are_consistent(smoke):
     assert r.scalars["grokfast"]["ema"]["gradient_amplification"] > 1.0
 
 
-def test_cli_help_lists_the_presets():
+def test_presets_and_model_split():
     exp = gk.EXPERIMENT
     assert {"smoke", "quick", "default", "paper", "power", "grokfast", "phase"} <= set(
         exp.config_cls.presets())
     assert eqx.is_array(split_model(EmbedMLP(5, 2, 3, key=jax.random.PRNGKey(0)))[0].embed)
 
 
-def test_transformer_smoke_has_finite_progress_measures():
+def test_transformer_smoke_with_minibatches_has_finite_progress_measures():
     r = lab.run("grokking", "smoke", {"model": "transformer", "grokfast": "off",
                                       "phase": False, "no_wd_control": False,
-                                      "num_seeds": 1}, out=None)
+                                      "num_seeds": 1, "batch_size": 64}, out=None)
+    assert r.scalars["main"]["final_train_acc"] > 0.1  # it learns from minibatches
     for name in ("progress_restricted_loss", "progress_excluded_loss", "progress_key_share"):
         values = r.arrays[name]
         assert values.shape == r.arrays["steps"].shape and np.all(np.isfinite(values)), name

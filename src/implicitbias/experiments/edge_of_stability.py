@@ -2,9 +2,9 @@
 
 Command::
 
-    implicitbias run edge-of-stability                   # synthetic task, about a minute
-    implicitbias run edge-of-stability --preset fashion  # 5000 Fashion-MNIST images (slow)
-    implicitbias run edge-of-stability --preset seed-000 # seed 000, section 5
+    implicitbias run edge-of-stability                    # synthetic task, about a minute
+    implicitbias run edge-of-stability --preset fashion   # 5000 Fashion-MNIST images, ~6 min
+    implicitbias run edge-of-stability --preset seed-000  # seed 000, section 5 (its code)
 
 Setting (Cohen, Kaur, Li, Kolter & Talwalkar 2021, ICLR): a tanh MLP trained by full-batch
 GD on the square loss :math:`\\frac1{2n}\\sum_i\\lVert f(x_i)-y_i\\rVert^2` with one-hot
@@ -22,8 +22,13 @@ flow (compared at equal time :math:`\\tau=\\eta t`) until :math:`S` first reache
 :math:`2(1+\\beta)/\\eta`. Gradient flow here is RK4 with steps of ``eta_min /
 flow_substeps`` (Cohen et al. also integrate it with Runge-Kutta).
 
-Expected outcome: see docs/experiments/edge-of-stability.md for the numbers measured on
-each preset; the claims say which of (i)-(iv) hold with the stated tolerances.
+Expected outcome (measured; docs/experiments/edge-of-stability.md has every preset): on
+``default`` the sharpness rises from 2.39 to 2/eta and its median over the second half is
+1.014-1.022 x 2/eta for eta = 0.25, 0.4, 0.6, and 1.003 x 2(1+beta)/eta for heavy ball
+with beta = 0.5; GD's loss stays within 3.6-5.9 % of gradient flow's before the crossing
+and is 7-15x off after it. On Fashion-MNIST the sharpness hovers 5-14 % above 2/eta. Seed
+000's setup is not at the edge of stability: its code's first-layer step is lr/n, and the
+sharpness that governs that update ends at 0.24 x 2/lr.
 """
 
 from __future__ import annotations

@@ -24,9 +24,14 @@ def sharpness_figure(results: Results) -> Any:
                                         results.arrays["momenta"], strict=True)):
         line = ax.plot(steps, sharp[:, b], lw=1.4, label=_label(eta, beta))[0]
         ax.axhline(results.arrays["thresholds"][b], color=line.get_color(), ls="--", lw=1.0)
+    pre = results.metrics.get("preconditioned_sharpness")
+    if pre is not None:  # per-layer step multipliers (seed-000): the sharpness of S^1/2 H S^1/2
+        for b in range(pre.shape[1]):
+            ax.plot(steps, pre[:, b], lw=1.2, ls="-.", color="k",
+                    label="lambda_max(S^1/2 H S^1/2), governs the update")
     ax.plot([], [], "k--", lw=1.0, label="2(1+beta)/eta")
     ax.set(xlabel="step", ylabel="sharpness (top Hessian eigenvalue, Lanczos)",
-           title="Sharpness rises to 2/eta and hovers there")
+           title="Sharpness (solid) and its stability threshold (dashed)")
     ax.legend(fontsize=7)
     return fig
 

@@ -143,8 +143,8 @@ def phase_figure(results: Results) -> Any:
     for i in range(med.shape[0]):
         for j in range(med.shape[1]):
             text = "not within\nbudget" if np.isnan(med[i, j]) else f"{med[i, j]:.0f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="k" if np.isnan(med[i, j]) else "w")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="k",
+                    bbox={"facecolor": "w", "alpha": 0.6, "lw": 0, "pad": 1.5})
     ax.set_xticks(range(len(wd)), [f"{w:g}" for w in wd])
     ax.set_yticks(range(len(fr)), [f"{f:g}" for f in fr])
     ax.set(xlabel="weight decay", ylabel="train fraction",
