@@ -59,6 +59,7 @@ def torch_model(kind: str, params: Any, p: int):
         return torch.nn.Parameter(torch.tensor(np.asarray(x), dtype=torch.float32))
 
     if kind == "mlp":
+
         class MLP(torch.nn.Module):
             def __init__(self):
                 super().__init__()
@@ -74,13 +75,24 @@ def torch_model(kind: str, params: Any, p: int):
     class Transformer(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            for name in ("embed", "pos", "w_q", "w_k", "w_v", "w_o", "w_in", "b_in",
-                         "w_out", "b_out", "unembed"):
+            for name in (
+                "embed",
+                "pos",
+                "w_q",
+                "w_k",
+                "w_v",
+                "w_o",
+                "w_in",
+                "b_in",
+                "w_out",
+                "b_out",
+                "unembed",
+            ):
                 setattr(self, name, w(getattr(params, name)))
 
         def forward(self, pair):
             eq = torch.full((pair.shape[0], 1), p, dtype=pair.dtype)
-            x = self.embed[torch.cat([pair, eq], 1)] + self.pos          # (N, 3, d)
+            x = self.embed[torch.cat([pair, eq], 1)] + self.pos  # (N, 3, d)
             q = torch.einsum("nd,hde->nhe", x[:, -1], self.w_q)
             k = torch.einsum("ntd,hde->nhte", x, self.w_k)
             v = torch.einsum("ntd,hde->nhte", x, self.w_v)
@@ -96,9 +108,13 @@ def torch_model(kind: str, params: Any, p: int):
 def torch_trainer(model, x: np.ndarray, y: np.ndarray, steps: int):
     import torch
 
-    opt = torch.optim.AdamW(model.parameters(), lr=HP["learning_rate"],
-                            betas=(HP["b1"], HP["b2"]), eps=1e-8,
-                            weight_decay=HP["weight_decay"])
+    opt = torch.optim.AdamW(
+        model.parameters(),
+        lr=HP["learning_rate"],
+        betas=(HP["b1"], HP["b2"]),
+        eps=1e-8,
+        weight_decay=HP["weight_decay"],
+    )
     xt, yt = torch.tensor(x, dtype=torch.long), torch.tensor(y, dtype=torch.long)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -122,8 +138,12 @@ def steps_per_second(preset: str, steps: int, repeats: int) -> dict[str, Any]:
     import torch
 
     cfg = gk.GrokkingConfig.make(preset)
-    data = gk.modular_data(cfg.operation, cfg.p, cfg.train_fraction,
-                           jax.random.split(jax.random.PRNGKey(cfg.seed), 3)[0])
+    data = gk.modular_data(
+        cfg.operation,
+        cfg.p,
+        cfg.train_fraction,
+        jax.random.split(jax.random.PRNGKey(cfg.seed), 3)[0],
+    )
     x, y = data.part("train")
     params, static = gk.init_params(cfg, jax.random.split(jax.random.PRNGKey(1), 1))
     loss, _ = gk.problem(static)
@@ -133,8 +153,16 @@ def steps_per_second(preset: str, steps: int, repeats: int) -> dict[str, Any]:
     state: dict[str, Any] = {}
 
     def engine_call():
-        traj = train(loss, params, gf.adamw_plain, steps=steps, data=(x, y), hparams=HP,
-                     log_at=np.array([steps]), progress=False)
+        traj = train(
+            loss,
+            params,
+            gf.adamw_plain,
+            steps=steps,
+            data=(x, y),
+            hparams=HP,
+            log_at=np.array([steps]),
+            progress=False,
+        )
         state.setdefault("engine_run", []).append(traj.run_seconds)
         state["engine_loss"] = float(traj.metrics["loss"][-1, 0])
 
@@ -145,22 +173,29 @@ def steps_per_second(preset: str, steps: int, repeats: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     engine_call()
     first = time.perf_counter() - t0
-    times = interleave({"engine": engine_call, "torch": torch_call}, repeats=repeats,
-                       warmup=1)
+    times = interleave({"engine": engine_call, "torch": torch_call}, repeats=repeats, warmup=1)
     engine_run = state["engine_run"][2:]  # drop the first call and the warm-up
     rel = abs(state["engine_loss"] - state["torch_loss"]) / abs(state["torch_loss"])
     return {
-        "preset": preset, "model": cfg.model, "p": cfg.p, "train_pairs": int(len(y)),
-        "params": int(sum(np.size(a) for a in jax.tree.leaves(one))), "steps": steps,
-        "repeats": repeats, "torch_threads": torch.get_num_threads(),
-        "engine_first_call_s": first, "engine_run_s": engine_run,
-        "engine_wall_s": times["engine"], "torch_s": times["torch"],
+        "preset": preset,
+        "model": cfg.model,
+        "p": cfg.p,
+        "train_pairs": int(len(y)),
+        "params": int(sum(np.size(a) for a in jax.tree.leaves(one))),
+        "steps": steps,
+        "repeats": repeats,
+        "torch_threads": torch.get_num_threads(),
+        "engine_first_call_s": first,
+        "engine_run_s": engine_run,
+        "engine_wall_s": times["engine"],
+        "torch_s": times["torch"],
         "engine_steps_per_s": steps / median(engine_run),
         "engine_wall_steps_per_s": steps / median(times["engine"]),
         "torch_steps_per_s": steps / median(times["torch"]),
         "ratio": median(times["torch"]) / median(engine_run),
         "ratio_wall": median(times["torch"]) / median(times["engine"]),
-        "final_loss_engine": state["engine_loss"], "final_loss_torch": state["torch_loss"],
+        "final_loss_engine": state["engine_loss"],
+        "final_loss_torch": state["torch_loss"],
         "final_loss_rel_diff": rel,
     }
 
@@ -171,13 +206,21 @@ def time_to_grok(preset: str) -> dict[str, Any]:
     r = lab.run(NAME, preset, {"no_wd_control": False, "progress_measures": False}, out=None)
     wall = time.perf_counter() - t0
     main = r.scalars["main"]
-    return {"preset": preset, "steps": r.config["steps"], "wall_s": wall,
-            "compile_s": r.scalars["timing"]["compile_seconds"],
-            "run_s": r.scalars["timing"]["run_seconds"],
-            "steps_train_99": main["steps_train_99"], "steps_test_99": main["steps_test_99"],
-            "final_test_acc": main["final_test_acc"],
-            "seconds_to_test_99": (r.scalars["timing"]["run_seconds"] * main["steps_test_99"]
-                                   / r.config["steps"]) if main["steps_test_99"] else None}
+    return {
+        "preset": preset,
+        "steps": r.config["steps"],
+        "wall_s": wall,
+        "compile_s": r.scalars["timing"]["compile_seconds"],
+        "run_s": r.scalars["timing"]["run_seconds"],
+        "steps_train_99": main["steps_train_99"],
+        "steps_test_99": main["steps_test_99"],
+        "final_test_acc": main["final_test_acc"],
+        "seconds_to_test_99": (
+            r.scalars["timing"]["run_seconds"] * main["steps_test_99"] / r.config["steps"]
+        )
+        if main["steps_test_99"]
+        else None,
+    }
 
 
 # --------------------------------------------------------------------------- report
@@ -185,34 +228,59 @@ def time_to_grok(preset: str) -> dict[str, Any]:
 
 def report(rows: list[dict[str, Any]], grok: dict[str, Any]) -> None:
     print_table(
-        [[f"{r['model']} ({r['preset']}, {r['train_pairs']} pairs, {r['params']} params)",
-          r["engine_steps_per_s"], r["engine_wall_steps_per_s"], r["torch_steps_per_s"],
-          f"{r['ratio']:.2f}x", f"{r['ratio_wall']:.2f}x", f"{r['final_loss_rel_diff']:.1e}"]
-         for r in rows],
-        header=["(1) full-batch AdamW steps/s", "engine (program)", "engine (wall)",
-                "PyTorch eager", "speed-up", "speed-up (wall)", "loss rel diff"])
+        [
+            [
+                f"{r['model']} ({r['preset']}, {r['train_pairs']} pairs, {r['params']} params)",
+                r["engine_steps_per_s"],
+                r["engine_wall_steps_per_s"],
+                r["torch_steps_per_s"],
+                f"{r['ratio']:.2f}x",
+                f"{r['ratio_wall']:.2f}x",
+                f"{r['final_loss_rel_diff']:.1e}",
+            ]
+            for r in rows
+        ],
+        header=[
+            "(1) full-batch AdamW steps/s",
+            "engine (program)",
+            "engine (wall)",
+            "PyTorch eager",
+            "speed-up",
+            "speed-up (wall)",
+            "loss rel diff",
+        ],
+    )
     r0 = rows[0]
-    print(f"(1) {r0['steps']} steps per call, medians of {r0['repeats']} interleaved repeats; "
-          f"PyTorch threads: {r0['torch_threads']}; float32 on both sides")
+    print(
+        f"(1) {r0['steps']} steps per call, medians of {r0['repeats']} interleaved repeats; "
+        f"PyTorch threads: {r0['torch_threads']}; float32 on both sides"
+    )
     print()
     print_table(
-        [["preset", grok["preset"]], ["steps (budget)", grok["steps"]],
-         ["train acc >= 99 % at step", grok["steps_train_99"]],
-         ["test acc >= 99 % at step", grok["steps_test_99"]],
-         ["final test accuracy", grok["final_test_acc"]],
-         ["wall time of lab.run [s]", grok["wall_s"]],
-         ["  compile [s]", grok["compile_s"]], ["  program run [s]", grok["run_s"]],
-         ["program time to test 99 % [s]", grok["seconds_to_test_99"]]],
-        header=["(2) time to grok (first call, weight-decay member only)", "value"])
+        [
+            ["preset", grok["preset"]],
+            ["steps (budget)", grok["steps"]],
+            ["train acc >= 99 % at step", grok["steps_train_99"]],
+            ["test acc >= 99 % at step", grok["steps_test_99"]],
+            ["final test accuracy", grok["final_test_acc"]],
+            ["wall time of lab.run [s]", grok["wall_s"]],
+            ["  compile [s]", grok["compile_s"]],
+            ["  program run [s]", grok["run_s"]],
+            ["program time to test 99 % [s]", grok["seconds_to_test_99"]],
+        ],
+        header=["(2) time to grok (first call, weight-decay member only)", "value"],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer steps and repeats; (2) on the `quick` preset")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer steps and repeats; (2) on the `quick` preset"
+    )
     parser.add_argument("--repeats", type=int, default=None, help="repeats (default 3; 2 quick)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help="steps per timed call (default 30; 20 quick)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="steps per timed call (default 30; 20 quick)"
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 3)
     steps = args.steps or (20 if args.quick else 30)
@@ -224,10 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jnp.zeros(1).block_until_ready()
         command = " ".join(["python", "benchmarks/bench_grokking.py", *(argv or [])])
-        print(f"{NAME}: (1) engine vs PyTorch eager, {steps} steps x {repeats} repeats; "
-              f"(2) time to grok on `{'quick' if args.quick else 'default'}`")
-        rows = [steps_per_second("default", steps, repeats),
-                steps_per_second("paper", steps, repeats)]
+        print(
+            f"{NAME}: (1) engine vs PyTorch eager, {steps} steps x {repeats} repeats; "
+            f"(2) time to grok on `{'quick' if args.quick else 'default'}`"
+        )
+        rows = [
+            steps_per_second("default", steps, repeats),
+            steps_per_second("paper", steps, repeats),
+        ]
         grok = time_to_grok("quick" if args.quick else "default")
         env = environment()
     finally:
@@ -235,10 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     report(rows, grok)
     for r in rows:
         assert r["final_loss_rel_diff"] < REL_TOLERANCE, r
-    path = write_json(NAME, {"benchmark": NAME, "command": command,
-                             "invoked_as": " ".join(sys.argv), "quick": args.quick,
-                             "steps_per_second": rows, "time_to_grok": grok,
-                             "environment": env})
+    path = write_json(
+        NAME,
+        {
+            "benchmark": NAME,
+            "command": command,
+            "invoked_as": " ".join(sys.argv),
+            "quick": args.quick,
+            "steps_per_second": rows,
+            "time_to_grok": grok,
+            "environment": env,
+        },
+    )
     print(f"\nwrote {path}")
     return 0
 

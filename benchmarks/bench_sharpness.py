@@ -98,8 +98,9 @@ def reference_top(loss, params) -> float:
     flat, unravel = ravel_pytree(params)
     mv = jax.jit(lambda q, v: ravel_pytree(jax.jvp(jax.grad(loss), (q,), (unravel(v),))[1])[0])
     p = flat.size
-    op = LinearOperator((p, p), dtype=np.float64,
-                        matvec=lambda v: np.asarray(mv(params, jnp.asarray(v.ravel()))))
+    op = LinearOperator(
+        (p, p), dtype=np.float64, matvec=lambda v: np.asarray(mv(params, jnp.asarray(v.ravel())))
+    )
     return float(eigsh(op, k=1, which="LA", tol=1e-12, return_eigenvectors=False)[0])
 
 
@@ -121,18 +122,26 @@ def accuracy_part(X, Y, repeats: int, max_power: int) -> dict[str, Any]:
     lz = ritz_history(loss, params, num_iters=80, key=key)
     pw = power_history(loss, params, key, max_power)
     m, k = products_to(lz, ref, ACCURACY), products_to(pw, ref, ACCURACY)
-    out: dict[str, Any] = {"reference": ref, "reference_seconds": ref_s,
-                           "lanczos_products": m, "power_products": k,
-                           "lanczos_rel_err": (np.abs(lz - ref) / ref).tolist(),
-                           "power_rel_err_every_10": (np.abs(pw - ref) / ref)[::10].tolist(),
-                           "power_max_products": max_power}
+    out: dict[str, Any] = {
+        "reference": ref,
+        "reference_seconds": ref_s,
+        "lanczos_products": m,
+        "power_products": k,
+        "lanczos_rel_err": (np.abs(lz - ref) / ref).tolist(),
+        "power_rel_err_every_10": (np.abs(pw - ref) / ref)[::10].tolist(),
+        "power_max_products": max_power,
+    }
     if m is None:
         return out
-    fns = {"lanczos": lambda: lanczos(loss, params, num_iters=m, key=key
-                                      ).eigenvalues.block_until_ready()}
+    fns = {
+        "lanczos": lambda: lanczos(
+            loss, params, num_iters=m, key=key
+        ).eigenvalues.block_until_ready()
+    }
     if k is not None:
-        fns["power"] = lambda: power_iteration(loss, params, num_iters=k, key=key
-                                               ).eigenvalues.block_until_ready()
+        fns["power"] = lambda: power_iteration(
+            loss, params, num_iters=k, key=key
+        ).eigenvalues.block_until_ready()
     times = interleave(fns, repeats=repeats)
     out["seconds"] = {name: median(t) for name, t in times.items()}
     out["raw_seconds"] = times
@@ -181,8 +190,7 @@ def torch_part(X, Y, repeats: int) -> dict[str, Any]:
     key = jax.random.PRNGKey(2)
     flat, _ = ravel_pytree(params)
     v0 = np.asarray(jax.random.normal(key, flat.shape, jnp.float32))
-    tparams = [torch.tensor(np.asarray(a), requires_grad=True)
-               for layer in params for a in layer]
+    tparams = [torch.tensor(np.asarray(a), requires_grad=True) for layer in params for a in layer]
     Xt, Yt = torch.tensor(np.asarray(X, np.float32)), torch.tensor(np.asarray(Y, np.float32))
 
     def tloss(ps):
@@ -195,19 +203,27 @@ def torch_part(X, Y, repeats: int) -> dict[str, Any]:
 
     v0t = torch.tensor(v0)
     v0j = jnp.asarray(v0)
-    jax_val = float(lanczos(loss, params, num_iters=LANCZOS_STEPS, key=key, v0=v0j
-                            ).eigenvalues[0])
+    jax_val = float(lanczos(loss, params, num_iters=LANCZOS_STEPS, key=key, v0=v0j).eigenvalues[0])
     torch_val = torch_lanczos(tparams, tloss, v0t, LANCZOS_STEPS)
-    times = interleave({
-        "implicitbias": lambda: lanczos(loss, params, num_iters=LANCZOS_STEPS, key=key,
-                                        v0=v0j).eigenvalues.block_until_ready(),
-        "pytorch": lambda: torch_lanczos(tparams, tloss, v0t, LANCZOS_STEPS),
-    }, repeats=repeats)
+    times = interleave(
+        {
+            "implicitbias": lambda: lanczos(
+                loss, params, num_iters=LANCZOS_STEPS, key=key, v0=v0j
+            ).eigenvalues.block_until_ready(),
+            "pytorch": lambda: torch_lanczos(tparams, tloss, v0t, LANCZOS_STEPS),
+        },
+        repeats=repeats,
+    )
     jax.config.update("jax_enable_x64", True)
-    return {"implicitbias_value": jax_val, "pytorch_value": torch_val,
-            "rel_diff": abs(jax_val - torch_val) / abs(torch_val),
-            "seconds": {k: median(v) for k, v in times.items()}, "raw_seconds": times,
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    return {
+        "implicitbias_value": jax_val,
+        "pytorch_value": torch_val,
+        "rel_diff": abs(jax_val - torch_val) / abs(torch_val),
+        "seconds": {k: median(v) for k, v in times.items()},
+        "raw_seconds": times,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 # --------------------------------------------------------------------------- main
@@ -229,29 +245,49 @@ def main(argv: list[str] | None = None) -> int:
     acc = accuracy_part(X, Y, repeats, max_power)
     m, k = acc["lanczos_products"], acc["power_products"]
     ratio = (k / m) if (m and k) else float("nan")
-    rows = [["lanczos", m, acc.get("seconds", {}).get("lanczos", float("nan"))],
-            ["power iteration", k if k is not None else f"> {max_power}",
-             acc.get("seconds", {}).get("power", float("nan"))]]
-    print(f"\n(1) products to {ACCURACY:g} relative accuracy of lambda_max = "
-          f"{acc['reference']:.8g} (ARPACK), float64")
+    rows = [
+        ["lanczos", m, acc.get("seconds", {}).get("lanczos", float("nan"))],
+        [
+            "power iteration",
+            k if k is not None else f"> {max_power}",
+            acc.get("seconds", {}).get("power", float("nan")),
+        ],
+    ]
+    print(
+        f"\n(1) products to {ACCURACY:g} relative accuracy of lambda_max = "
+        f"{acc['reference']:.8g} (ARPACK), float64"
+    )
     print_table(rows, header=["method", "HVPs", "seconds (warm, median)"])
     verdict = "met" if ratio >= LANCZOS_TARGET else "MISSED"
-    print(f"power / lanczos products: {ratio:.3g}x (target >= {LANCZOS_TARGET:g}x: {verdict})"
-          + ("" if k is not None else " (a lower bound: power iteration did not get there)"))
+    print(
+        f"power / lanczos products: {ratio:.3g}x (target >= {LANCZOS_TARGET:g}x: {verdict})"
+        + ("" if k is not None else " (a lower bound: power iteration did not get there)")
+    )
 
     tor = torch_part(X, Y, repeats)
     s = tor["seconds"]
     speed = s["pytorch"] / s["implicitbias"]
-    print(f"\n(2) {LANCZOS_STEPS}-step Lanczos, float32: implicitbias {s['implicitbias']:.3g} s, "
-          f"PyTorch {tor['torch']} double backward {s['pytorch']:.3g} s -> "
-          f"{speed:.3g}x ({'no slower' if speed >= 1 else 'SLOWER'}); top eigenvalue "
-          f"{tor['implicitbias_value']:.6g} vs {tor['pytorch_value']:.6g} "
-          f"(rel diff {tor['rel_diff']:.2g})")
+    print(
+        f"\n(2) {LANCZOS_STEPS}-step Lanczos, float32: implicitbias {s['implicitbias']:.3g} s, "
+        f"PyTorch {tor['torch']} double backward {s['pytorch']:.3g} s -> "
+        f"{speed:.3g}x ({'no slower' if speed >= 1 else 'SLOWER'}); top eigenvalue "
+        f"{tor['implicitbias_value']:.6g} vs {tor['pytorch_value']:.6g} "
+        f"(rel diff {tor['rel_diff']:.2g})"
+    )
     assert tor["rel_diff"] <= 1e-3, "the two Lanczos runs disagree"
-    path = write_json(NAME, {"command": " ".join([sys.executable, *sys.argv]),
-                             "environment": environment(), "data": source, "params": P,
-                             "accuracy": acc, "power_over_lanczos": ratio, "torch": tor,
-                             "torch_over_implicitbias": speed})
+    path = write_json(
+        NAME,
+        {
+            "command": " ".join([sys.executable, *sys.argv]),
+            "environment": environment(),
+            "data": source,
+            "params": P,
+            "accuracy": acc,
+            "power_over_lanczos": ratio,
+            "torch": tor,
+            "torch_over_implicitbias": speed,
+        },
+    )
     print(f"\nwrote {path}")
     return 0
 

@@ -13,8 +13,14 @@ import pytest
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "IMPLICITBIAS_PROGRESS": "0", "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "implicitbias", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "implicitbias", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_list_names_every_experiment_and_preset(tmp_path):
@@ -59,8 +65,17 @@ def test_bad_input_is_one_line_exit_2_before_any_work(tmp_path, args, needles):
 
 def test_run_then_from_reproduces_the_numbers(tmp_path):
     runs = tmp_path / "runs"
-    first = cli("run", "min-norm", "--preset", "smoke", "--set", "steps=300",
-                "--out", str(runs), cwd=tmp_path)
+    first = cli(
+        "run",
+        "min-norm",
+        "--preset",
+        "smoke",
+        "--set",
+        "steps=300",
+        "--out",
+        str(runs),
+        cwd=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     (folder,) = runs.iterdir()
     assert "run folder:" in first.stdout and folder.name.startswith("min-norm-smoke-")
@@ -86,8 +101,17 @@ def test_run_then_from_reproduces_the_numbers(tmp_path):
 
 def test_divergence_stops_with_message_and_keeps_the_run(tmp_path):
     runs = tmp_path / "runs"
-    out = cli("run", "min-norm", "--preset", "smoke", "--set", "learning_rate=5",
-              "--out", str(runs), cwd=tmp_path)
+    out = cli(
+        "run",
+        "min-norm",
+        "--preset",
+        "smoke",
+        "--set",
+        "learning_rate=5",
+        "--out",
+        str(runs),
+        cwd=tmp_path,
+    )
     assert out.returncode == 1
     assert "diverged" in out.stderr and "lower the learning rate below 2/L" in out.stderr
     (folder,) = runs.iterdir()
@@ -97,8 +121,16 @@ def test_divergence_stops_with_message_and_keeps_the_run(tmp_path):
 
 
 def test_verify_quick_prints_table_and_writes_report(tmp_path):
-    out = cli("verify", "--preset", "quick", "--only", "min-norm", "--out",
-              str(tmp_path / "runs"), cwd=tmp_path)
+    out = cli(
+        "verify",
+        "--preset",
+        "quick",
+        "--only",
+        "min-norm",
+        "--out",
+        str(tmp_path / "runs"),
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr  # every claim measured, whether it holds or not
     assert "min-norm/pinv" in out.stdout and "could not be measured" in out.stdout
     report = Path(out.stdout.strip().splitlines()[-1].split("report: ")[1])

@@ -61,9 +61,18 @@ def test_overrides_apply_on_top_of_the_preset():
 # ------------------------------------------------------------------ parsing
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("7", 7), ("1e3", 1000), ("1_000", 1000), (" 12 ", 12), (5, 5), (3.0, 3), ("-0", 0),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("7", 7),
+        ("1e3", 1000),
+        ("1_000", 1000),
+        (" 12 ", 12),
+        (5, 5),
+        (3.0, 3),
+        ("-0", 0),
+    ],
+)
 def test_parse_int(raw, expected):
     value = parse_value("steps", int, raw)
     assert value == expected and type(value) is int
@@ -80,9 +89,16 @@ def test_parse_int_rejects(raw):
         parse_value("steps", int, raw)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0.25", 0.25), ("1e-3", 1e-3), ("3", 3.0), (2, 2.0), ("-1.5", -1.5),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0.25", 0.25),
+        ("1e-3", 1e-3),
+        ("3", 3.0),
+        (2, 2.0),
+        ("-1.5", -1.5),
+    ],
+)
 def test_parse_float(raw, expected):
     value = parse_value("x", float, raw)
     assert value == expected and type(value) is float
@@ -94,11 +110,23 @@ def test_parse_float_rejects(raw):
         parse_value("x", float, raw)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("true", True), ("True", True), ("1", True), ("yes", True), ("on", True), (True, True),
-    ("false", False), ("FALSE", False), ("0", False), ("no", False), ("off", False),
-    (False, False),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("true", True),
+        ("True", True),
+        ("1", True),
+        ("yes", True),
+        ("on", True),
+        (True, True),
+        ("false", False),
+        ("FALSE", False),
+        ("0", False),
+        ("no", False),
+        ("off", False),
+        (False, False),
+    ],
+)
 def test_parse_bool(raw, expected):
     assert MinNormConfig.make("smoke", {"sgd": raw}).sgd is expected
 
@@ -109,9 +137,17 @@ def test_parse_bool_rejects(raw):
         MinNormConfig.make("smoke", {"sgd": raw})
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("none", None), ("None", None), ("null", None), (None, None), ("0.5", 0.5), (0.25, 0.25),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("none", None),
+        ("None", None),
+        ("null", None),
+        (None, None),
+        ("0.5", 0.5),
+        (0.25, 0.25),
+    ],
+)
 def test_parse_optional_float(raw, expected):
     assert MinNormConfig.make("smoke", {"learning_rate": raw}).learning_rate == expected
 
@@ -122,10 +158,18 @@ def test_parse_optional_rejects_with_both_options_named():
     assert str(err.value) == "`learning_rate`: expected float or none, got 'fast'."
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("4,5,6", (4, 5, 6)), ("4, 5 ,6", (4, 5, 6)), ("[7,8]", (7, 8)), ("9", (9,)),
-    ([1, 2.0], (1, 2)), ((3, 4), (3, 4)), ("", ()),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("4,5,6", (4, 5, 6)),
+        ("4, 5 ,6", (4, 5, 6)),
+        ("[7,8]", (7, 8)),
+        ("9", (9,)),
+        ([1, 2.0], (1, 2)),
+        ((3, 4), (3, 4)),
+        ("", ()),
+    ],
+)
 def test_parse_int_tuple(raw, expected):
     value = ToyConfig.make("default", {"widths": raw}).widths
     assert value == expected
@@ -145,8 +189,9 @@ def test_parse_string_literal():
     assert ToyConfig.make("default", {"mode": "slow"}).mode == "slow"
     with pytest.raises(ConfigError) as err:
         MinNormConfig.make("smoke", {"spacing": "lin"})
-    assert str(err.value) == ("`spacing`: expected one of 'log', 'linear', got 'lin'. "
-                              "Did you mean `linear`?")
+    assert str(err.value) == (
+        "`spacing`: expected one of 'log', 'linear', got 'lin'. Did you mean `linear`?"
+    )
 
 
 def test_int_literal_from_a_json_value():
@@ -175,10 +220,15 @@ def test_unknown_key_suggests_the_closest_field():
     assert err.value.param == "--set key"
 
 
-@pytest.mark.parametrize("typo, field", [
-    ("learningrate", "learning_rate"), ("num_init", "num_inits"), ("sgd_step", "sgd_steps"),
-    ("nul_scale", "null_scale"),
-])
+@pytest.mark.parametrize(
+    "typo, field",
+    [
+        ("learningrate", "learning_rate"),
+        ("num_init", "num_inits"),
+        ("sgd_step", "sgd_steps"),
+        ("nul_scale", "null_scale"),
+    ],
+)
 def test_unknown_key_suggestions(typo, field):
     with pytest.raises(ConfigError, match=f"Did you mean `{field}`"):
         MinNormConfig.make("default", {typo: 1})
@@ -193,16 +243,16 @@ def test_unrelated_unknown_key_gets_no_suggestion():
 def test_unknown_preset_suggests_the_closest():
     with pytest.raises(ConfigError) as err:
         MinNormConfig.make("smok")
-    assert str(err.value) == ("`preset`: expected one of smoke, default, large, seed, "
-                              "got 'smok'. Did you mean `smoke`?")
+    assert str(err.value) == (
+        "`preset`: expected one of smoke, default, large, seed, got 'smok'. Did you mean `smoke`?"
+    )
     assert err.value.param == "preset"
 
 
 def test_bad_value_names_the_parameter_what_is_allowed_and_what_was_given():
     with pytest.raises(ConfigError) as err:
         MinNormConfig.make("smoke", {"steps": "abc"})
-    assert (err.value.param, err.value.allowed, err.value.given) == (
-        "steps", "an integer", "abc")
+    assert (err.value.param, err.value.allowed, err.value.given) == ("steps", "an integer", "abc")
     assert str(err.value) == "`steps`: expected an integer, got 'abc'."
 
 
@@ -224,16 +274,19 @@ def test_n_not_below_p_is_rejected_naming_n():
     assert MinNormConfig.make("smoke", {"n": 11}).n == 11
 
 
-@pytest.mark.parametrize("field, value, allowed", [
-    ("steps", 0, "a number >= 1"),
-    ("steps", -5, "a number >= 1"),
-    ("learning_rate", -1, "a number > 0"),
-    ("learning_rate", 0, "a number > 0"),
-    ("init_scale", 0.0, "a number > 0"),
-    ("seed", -1, "a number >= 0"),
-    ("num_logs", 1, "a number >= 2"),
-    ("ridge_points", 1, "a number >= 2"),
-])
+@pytest.mark.parametrize(
+    "field, value, allowed",
+    [
+        ("steps", 0, "a number >= 1"),
+        ("steps", -5, "a number >= 1"),
+        ("learning_rate", -1, "a number > 0"),
+        ("learning_rate", 0, "a number > 0"),
+        ("init_scale", 0.0, "a number > 0"),
+        ("seed", -1, "a number >= 0"),
+        ("num_logs", 1, "a number >= 2"),
+        ("ridge_points", 1, "a number >= 2"),
+    ],
+)
 def test_bounds(field, value, allowed):
     with pytest.raises(ConfigError) as err:
         MinNormConfig.make("smoke", {field: value})
@@ -242,8 +295,9 @@ def test_bounds(field, value, allowed):
 
 
 def test_bounds_accept_the_edges():
-    cfg = MinNormConfig.make("smoke", {"steps": 1, "seed": 0, "num_logs": 2, "num_inits": 0,
-                                       "learning_rate": 1e-300})
+    cfg = MinNormConfig.make(
+        "smoke", {"steps": 1, "seed": 0, "num_logs": 2, "num_inits": 0, "learning_rate": 1e-300}
+    )
     assert (cfg.steps, cfg.seed, cfg.num_logs, cfg.num_inits) == (1, 0, 2, 0)
 
 
@@ -257,11 +311,14 @@ def test_bounds_apply_to_every_tuple_item_and_upper_bounds():
     assert ToyConfig.make("default", {"fraction": 1}).fraction == 1.0
 
 
-@pytest.mark.parametrize("overrides, param_name", [
-    ({"optimizer": "gdd"}, "optimizer"),
-    ({"sgd_batch_size": 6}, "sgd_batch_size"),
-    ({"ridge_min": 1e3}, "ridge_min"),
-])
+@pytest.mark.parametrize(
+    "overrides, param_name",
+    [
+        ({"optimizer": "gdd"}, "optimizer"),
+        ({"sgd_batch_size": 6}, "sgd_batch_size"),
+        ({"ridge_min": 1e3}, "ridge_min"),
+    ],
+)
 def test_cross_field_validation(overrides, param_name):
     with pytest.raises(ConfigError) as err:
         MinNormConfig.make("smoke", overrides)

@@ -77,8 +77,9 @@ def test_hvp_matches_dense_hessian_and_finite_differences():
 def test_hvp_on_a_quadratic_is_the_matrix_product():
     A = _matrix(np.arange(1.0, 9.0))
     v = np.random.RandomState(2).randn(8)
-    np.testing.assert_allclose(hvp(_quadratic(A), jnp.zeros(8), jnp.asarray(v)), A @ v,
-                               rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        hvp(_quadratic(A), jnp.zeros(8), jnp.asarray(v)), A @ v, rtol=1e-13, atol=1e-13
+    )
 
 
 # ------------------------------------------------------------------ Lanczos
@@ -87,20 +88,24 @@ def test_hvp_on_a_quadratic_is_the_matrix_product():
 @functools.partial(jax.jit, static_argnames=("m", "k"))
 def _top(A, key, *, m, k=1):
     """Lanczos on 0.5 x^T A x with A as an argument: one compiled program per shape."""
-    return lanczos(lambda x: 0.5 * x @ A @ x, jnp.zeros(A.shape[0]), k=k, num_iters=m,
-                   key=key).eigenvalues
+    return lanczos(
+        lambda x: 0.5 * x @ A @ x, jnp.zeros(A.shape[0]), k=k, num_iters=m, key=key
+    ).eigenvalues
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=8, max_size=8,
-                unique=True), st.integers(0, 2**16))
+@given(
+    st.lists(st.floats(-50, 50, allow_nan=False), min_size=8, max_size=8, unique=True),
+    st.integers(0, 2**16),
+)
 def test_lanczos_with_a_complete_krylov_space_is_exact(eigs, seed):
     """With num_iters >= P the Krylov space is the whole space: Ritz values = eigenvalues."""
     eigs = np.sort(np.asarray(eigs))[::-1]
     A = _matrix(eigs, seed)
     scale = max(1.0, np.abs(eigs).max())
-    np.testing.assert_allclose(_top(A, jax.random.PRNGKey(seed), m=8, k=3), eigs[:3],
-                               atol=1e-9 * scale)
+    np.testing.assert_allclose(
+        _top(A, jax.random.PRNGKey(seed), m=8, k=3), eigs[:3], atol=1e-9 * scale
+    )
 
 
 def test_lanczos_counts_its_products_and_clips_them_to_the_dimension():
@@ -226,10 +231,15 @@ def test_power_iteration_finds_the_largest_magnitude_not_the_largest_value():
     """The documented limitation: with lambda_min = -12 dominating, power iteration goes
     there while Lanczos returns the largest algebraic eigenvalue."""
     A = _matrix([-12.0, 4.0, 3.0, 1.0], 7)
-    assert abs(power_iteration(_quadratic(A), jnp.zeros(4), num_iters=200,
-                               key=KEY).eigenvalues[0] + 12) <= 1e-8
-    assert abs(lanczos(_quadratic(A), jnp.zeros(4), num_iters=4,
-                       key=KEY).eigenvalues[0] - 4) <= 1e-10
+    assert (
+        abs(
+            power_iteration(_quadratic(A), jnp.zeros(4), num_iters=200, key=KEY).eigenvalues[0] + 12
+        )
+        <= 1e-8
+    )
+    assert (
+        abs(lanczos(_quadratic(A), jnp.zeros(4), num_iters=4, key=KEY).eigenvalues[0] - 4) <= 1e-10
+    )
 
 
 # ------------------------------------------------------------------ traces
@@ -290,8 +300,9 @@ def test_seed_estimator_is_an_average_not_the_top_eigenvalue():
     eigs = np.array([10.0] + [0.1] * 99)
     A = _matrix(eigs, 11)
     keys = jax.random.split(KEY, 2000)
-    vals = np.array(jax.vmap(lambda k: hvp_norm_estimate(_quadratic(A), jnp.zeros(100),
-                                                        key=k))(keys))
+    vals = np.array(
+        jax.vmap(lambda k: hvp_norm_estimate(_quadratic(A), jnp.zeros(100), key=k))(keys)
+    )
     mean_sq = np.mean(vals**2)
     expected = np.sum(eigs**2) / 100
     assert abs(mean_sq / expected - 1) <= 0.15  # sample mean of 2000 draws, heavy tailed

@@ -48,12 +48,12 @@ def test_q_alpha_gradient_is_arcsinh(z, alpha):
     """dQ_alpha/dw = arcsinh(w / 2 alpha^2), against a central difference."""
     w = z * alpha**2
     h = 1e-6 * max(1.0, abs(w))
+
     def Q(x):
         return theory.q_alpha(np.array([x]), alpha)
 
     fd = (Q(w + h) - Q(w - h)) / (2 * h)
-    assert fd == pytest.approx(theory.q_alpha_gradient(np.array([w]), alpha)[0], rel=1e-5,
-                               abs=1e-7)
+    assert fd == pytest.approx(theory.q_alpha_gradient(np.array([w]), alpha)[0], rel=1e-5, abs=1e-7)
 
 
 @settings(max_examples=50, deadline=None)
@@ -75,8 +75,13 @@ def test_basis_pursuit_matches_an_lp(tiny):
     """min ||w||_1 s.t. Xw = y as the LP over w = p - m, p, m >= 0 (scipy HiGHS)."""
     X, y, w_star = tiny
     d = X.shape[1]
-    res = so.linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y,
-                     bounds=[(0, None)] * (2 * d), method="highs")
+    res = so.linprog(
+        np.ones(2 * d),
+        A_eq=np.hstack([X, -X]),
+        b_eq=y,
+        bounds=[(0, None)] * (2 * d),
+        method="highs",
+    )
     assert res.status == 0
     w_lp = res.x[:d] - res.x[d:]
     w_bp = theory.basis_pursuit(X, y)
@@ -90,11 +95,14 @@ def _q_alpha_primal(X, y, alpha):
     """Independent of the dual route: minimize Q_alpha over w = X^+ y + N z (N a null-space
     basis), unconstrained, with BFGS and the analytic gradient."""
     w0 = np.linalg.pinv(X) @ y
-    N = np.linalg.svd(X)[2][X.shape[0]:].T
-    res = so.minimize(lambda z: theory.q_alpha(w0 + N @ z, alpha),
-                      np.zeros(N.shape[1]),
-                      jac=lambda z: N.T @ theory.q_alpha_gradient(w0 + N @ z, alpha),
-                      method="BFGS", options={"gtol": 1e-11, "maxiter": 10_000})
+    N = np.linalg.svd(X)[2][X.shape[0] :].T
+    res = so.minimize(
+        lambda z: theory.q_alpha(w0 + N @ z, alpha),
+        np.zeros(N.shape[1]),
+        jac=lambda z: N.T @ theory.q_alpha_gradient(w0 + N @ z, alpha),
+        method="BFGS",
+        options={"gtol": 1e-11, "maxiter": 10_000},
+    )
     return w0 + N @ res.x
 
 
@@ -117,10 +125,13 @@ def test_q_alpha_minimizer_beats_other_interpolators(seed, log_alpha):
     alpha = 10.0**log_alpha
     sol = theory.q_alpha_minimizer(X, y, alpha)
     assert sol.feasibility < 1e-10
-    null = np.linalg.svd(X)[2][X.shape[0]:].T
+    null = np.linalg.svd(X)[2][X.shape[0] :].T
     rs = np.random.RandomState(seed)
-    others = [theory.min_l2_interpolator(X, y), theory.basis_pursuit(X, y),
-              sol.w + null @ (0.01 * rs.randn(null.shape[1]))]
+    others = [
+        theory.min_l2_interpolator(X, y),
+        theory.basis_pursuit(X, y),
+        sol.w + null @ (0.01 * rs.randn(null.shape[1])),
+    ]
     for w in others:
         assert sol.value <= theory.q_alpha(w, alpha) * (1 + 1e-9) + 1e-12
 
@@ -194,8 +205,15 @@ def test_one_engine_step_is_the_multiplicative_update(tiny):
     X, y, _ = tiny
     alphas, lrs = np.array([0.1, 1.0]), np.array([0.01, 0.003])
     inits = dn.initial_params("square", alphas, 10, 1.0)
-    traj = engine.train(dn.diagonal_loss, inits, gd, steps=1, data=(X, y),
-                        hparams={"learning_rate": lrs}, log_at=np.array([1]))
+    traj = engine.train(
+        dn.diagonal_loss,
+        inits,
+        gd,
+        steps=1,
+        data=(X, y),
+        hparams={"learning_rate": lrs},
+        log_at=np.array([1]),
+    )
     for b in range(2):
         u, v = inits[b]
         g = X.T @ (X @ (u * u - v * v) - y) / X.shape[0]
@@ -210,9 +228,15 @@ def test_gd_at_small_step_matches_the_q_alpha_minimizer(tiny):
     alpha, eta, steps = 0.1, 0.02, 60_000
     ref = theory.q_alpha_minimizer(X, y, alpha).w
     inits = dn.initial_params("square", np.full(2, alpha), 10, 1.0)
-    traj = engine.train(dn.diagonal_loss, inits, gd, steps=4 * steps, data=(X, y),
-                        hparams={"learning_rate": np.array([eta, eta / 4])},
-                        log_at=np.array([4 * steps]))
+    traj = engine.train(
+        dn.diagonal_loss,
+        inits,
+        gd,
+        steps=4 * steps,
+        data=(X, y),
+        hparams={"learning_rate": np.array([eta, eta / 4])},
+        log_at=np.array([4 * steps]),
+    )
     w = traj.params[:, 0] ** 2 - traj.params[:, 1] ** 2
     assert np.all(np.linalg.norm(w @ X.T - y, axis=1) / np.linalg.norm(y) < 1e-10)
     gaps = theory.relative_distance(w, ref)
@@ -228,21 +252,36 @@ def test_gd_limit_is_the_step_corrected_minimizer(tiny):
     n = X.shape[0]
     alpha, steps, etas = 0.1, 60_000, np.array([0.1, 0.05])
     inits = dn.initial_params("square", np.full(2, alpha), 10, 1.0)
-    traj = engine.train(dn.diagonal_loss, inits, gd, steps=steps, data=(X, y),
-                        hparams={"learning_rate": etas}, log_at=np.array([steps]))
+    traj = engine.train(
+        dn.diagonal_loss,
+        inits,
+        gd,
+        steps=steps,
+        data=(X, y),
+        hparams={"learning_rate": etas},
+        log_at=np.array([steps]),
+    )
     u, v = traj.params[:, 0], traj.params[:, 1]
     w = u * u - v * v
     # the product formula for u v, on the first 200 steps of a NumPy loop
     uu, vv, prod = inits[0, 0].copy(), inits[0, 1].copy(), np.full(10, alpha**2)
     for _ in range(200):
         g = X.T @ (X @ (uu * uu - vv * vv) - y) / n
-        uu, vv, prod = uu * (1 - 2 * etas[0] * g), vv * (1 + 2 * etas[0] * g), prod * (
-            1 - 4 * etas[0] ** 2 * g**2)
+        uu, vv, prod = (
+            uu * (1 - 2 * etas[0] * g),
+            vv * (1 + 2 * etas[0] * g),
+            prod * (1 - 4 * etas[0] ** 2 * g**2),
+        )
     np.testing.assert_allclose(uu * vv, prod, rtol=1e-12)
     plain = theory.relative_distance(w, theory.q_alpha_minimizer(X, y, alpha).w)
-    corrected = np.array([theory.relative_distance(
-        w[b], theory.q_alpha_minimizer(X, y, theory.gd_effective_alpha(u[b], v[b])).w)
-        for b in range(2)])
+    corrected = np.array(
+        [
+            theory.relative_distance(
+                w[b], theory.q_alpha_minimizer(X, y, theory.gd_effective_alpha(u[b], v[b])).w
+            )
+            for b in range(2)
+        ]
+    )
     assert np.all(corrected < 0.1 * plain)
     assert plain[0] / plain[1] == pytest.approx(2.0, rel=0.1)  # first order
     assert corrected[0] / corrected[1] == pytest.approx(4.0, rel=0.2)  # second order
@@ -312,9 +351,11 @@ def test_smoke_numbers_against_the_references(smoke):
     X, y = smoke.arrays["X"], smoke.arrays["y"]
     for model in ("square", "product"):
         w, q = smoke.arrays[f"w_{model}"], smoke.arrays[f"q_{model}"]
-        np.testing.assert_allclose(smoke.get(f"{model}.dist_q"),
-                                   np.linalg.norm(w - q, axis=1) / np.linalg.norm(q, axis=1),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            smoke.get(f"{model}.dist_q"),
+            np.linalg.norm(w - q, axis=1) / np.linalg.norm(q, axis=1),
+            rtol=1e-12,
+        )
         for a, wq in zip(smoke.arrays[f"alpha_eff_{model}"], q, strict=True):
             feas, stat = theory.kkt_residuals(X, y, wq, a)
             assert feas < 1e-12 and stat < 1e-10
@@ -322,9 +363,14 @@ def test_smoke_numbers_against_the_references(smoke):
     cfg = dn.DiagonalNetConfig.make("smoke")
     b = 1  # one member alone, same step: the batch does not change the numbers
     alpha = smoke.arrays["alphas"][b : b + 1]
-    traj = engine.train(dn.diagonal_loss, dn.initial_params("square", alpha, cfg.d, 1.0), gd,
-                        steps=cfg.steps, data=(X, y),
-                        hparams={"learning_rate": smoke.arrays["lr_square"][b : b + 1]},
-                        log_at=np.array([cfg.steps]))
+    traj = engine.train(
+        dn.diagonal_loss,
+        dn.initial_params("square", alpha, cfg.d, 1.0),
+        gd,
+        steps=cfg.steps,
+        data=(X, y),
+        hparams={"learning_rate": smoke.arrays["lr_square"][b : b + 1]},
+        log_at=np.array([cfg.steps]),
+    )
     w = traj.params[0, 0] ** 2 - traj.params[0, 1] ** 2
     np.testing.assert_allclose(w, smoke.arrays["w_square"][b], rtol=1e-9, atol=1e-13)

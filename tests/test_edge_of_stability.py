@@ -105,8 +105,19 @@ def test_heavy_ball_members_match_a_hand_written_loop():
     X, Y, params = _tiny()
     etas, betas = [0.1, 0.3], [0.0, 0.8]
     dirs = jnp.ones((2, ravel_pytree(params)[0].size)) / 10.0
-    losses, sharp, _, final = dyn.run_gd(X, Y, params, etas, betas, dirs, activation="tanh",
-                                         steps=10, every=5, iters=38, key=jax.random.PRNGKey(0))
+    losses, sharp, _, final = dyn.run_gd(
+        X,
+        Y,
+        params,
+        etas,
+        betas,
+        dirs,
+        activation="tanh",
+        steps=10,
+        every=5,
+        iters=38,
+        key=jax.random.PRNGKey(0),
+    )
     flat, unravel = ravel_pytree(params)
     loss_flat = jax.jit(lambda x: mse_loss(unravel(x), X, Y))
     grad = jax.jit(jax.grad(loss_flat))
@@ -130,12 +141,29 @@ def test_rk4_gradient_flow_matches_scipys_dop853():
     """An independent integrator (scipy's DOP853, rtol 1e-11) at tau = 4."""
     X, Y, params = _tiny()
     flat, unravel = ravel_pytree(params)
-    grad = jax.jit(lambda x: ravel_pytree(jax.grad(lambda p: mse_loss(p, X, Y))(
-        unravel(jnp.asarray(x))))[0])
-    ref = solve_ivp(lambda t, x: -np.asarray(grad(x)), (0, 4.0), np.asarray(flat),
-                    method="DOP853", rtol=1e-11, atol=1e-13, t_eval=[2.0, 4.0])
-    t, loss, _, _ = dyn.run_flow(X, Y, params, activation="tanh", h=0.05, horizon=4.0,
-                                 every=10, iters=5, key=jax.random.PRNGKey(0))
+    grad = jax.jit(
+        lambda x: ravel_pytree(jax.grad(lambda p: mse_loss(p, X, Y))(unravel(jnp.asarray(x))))[0]
+    )
+    ref = solve_ivp(
+        lambda t, x: -np.asarray(grad(x)),
+        (0, 4.0),
+        np.asarray(flat),
+        method="DOP853",
+        rtol=1e-11,
+        atol=1e-13,
+        t_eval=[2.0, 4.0],
+    )
+    t, loss, _, _ = dyn.run_flow(
+        X,
+        Y,
+        params,
+        activation="tanh",
+        h=0.05,
+        horizon=4.0,
+        every=10,
+        iters=5,
+        key=jax.random.PRNGKey(0),
+    )
     assert t[-1] == pytest.approx(4.0)
     loss_flat = jax.jit(lambda x: mse_loss(unravel(x), X, Y))
     for tau, x in zip(ref.t, ref.y.T, strict=True):
@@ -167,11 +195,18 @@ def test_a_diverged_member_makes_the_eos_claims_fail():
     """NaN must propagate: a diverged step size is not at the edge of stability."""
     from implicitbias.runs.results import Results
 
-    ok = {"median_ratio_second_half": 1.02, "first_reach_step": 10, "sharpening_points": 5,
-          "sharpening_spearman": 1.0, "up_fraction_after": 0.3, "window_last_over_first": 0.5,
-          "diverged": False, "learning_rate": 0.1, "momentum": 0.0}
-    bad = {**ok, "median_ratio_second_half": float("nan"), "diverged": True,
-           "learning_rate": 0.9}
+    ok = {
+        "median_ratio_second_half": 1.02,
+        "first_reach_step": 10,
+        "sharpening_points": 5,
+        "sharpening_spearman": 1.0,
+        "up_fraction_after": 0.3,
+        "window_last_over_first": 0.5,
+        "diverged": False,
+        "learning_rate": 0.1,
+        "momentum": 0.0,
+    }
+    bad = {**ok, "median_ratio_second_half": float("nan"), "diverged": True, "learning_rate": 0.9}
     hb_ok = {**ok, "momentum": 0.9}
     res = Results("edge-of-stability", "", {})
     eos._aggregate(res, [ok, bad, hb_ok, {**bad, "momentum": 0.9}], [0, 0, 0.9, 0.9])
@@ -229,8 +264,9 @@ def test_idx_reader_on_a_fixture(tmp_path):
 
 
 def test_missing_data_names_the_install_command(tmp_path):
-    with pytest.raises(fashion_mnist.DatasetMissingError,
-                       match="apt-get install dataset-fashion-mnist"):
+    with pytest.raises(
+        fashion_mnist.DatasetMissingError, match="apt-get install dataset-fashion-mnist"
+    ):
         fashion_mnist.load("train", root=tmp_path)
     cfg = EdgeOfStabilityConfig.make("fashion", {"data_root": str(tmp_path)})
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
@@ -246,8 +282,9 @@ def test_idx_reader_rejects_bad_files(tmp_path):
         fashion_mnist.read_idx(tmp_path / "short.idx")
 
 
-@pytest.mark.skipif(not fashion_mnist.DEFAULT_ROOT.is_dir(),
-                    reason="dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not fashion_mnist.DEFAULT_ROOT.is_dir(), reason="dataset-fashion-mnist is not installed"
+)
 def test_installed_fashion_mnist_has_the_documented_shapes():
     images, labels = fashion_mnist.load("test")
     assert images.shape == (10000, 28, 28) and labels.shape == (10000,)

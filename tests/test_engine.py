@@ -57,15 +57,22 @@ def test_gd_matches_numpy_at_every_one_of_the_first_100_steps():
     X, y = _problem(0)
     lr = 1.0 / _smoothness(X)
     w0 = np.random.RandomState(1).randn(1, P)
-    traj = train(least_squares, w0, gd, steps=100, data=(X, y),
-                 hparams={"learning_rate": lr}, log_at=np.arange(1, 101), keep_params=True)
+    traj = train(
+        least_squares,
+        w0,
+        gd,
+        steps=100,
+        data=(X, y),
+        hparams={"learning_rate": lr},
+        log_at=np.arange(1, 101),
+        keep_params=True,
+    )
     ref = _np_gd_path(X, y, w0[0], lr, 100)
     np.testing.assert_array_equal(traj.steps, np.arange(1, 101))
     snaps = np.asarray(traj.snapshots)
     assert snaps.shape == (100, 1, P)
     for t in range(1, 101):
-        np.testing.assert_allclose(snaps[t - 1, 0], ref[t], rtol=0, atol=1e-12,
-                                   err_msg=f"step {t}")
+        np.testing.assert_allclose(snaps[t - 1, 0], ref[t], rtol=0, atol=1e-12, err_msg=f"step {t}")
         assert abs(traj.metrics["loss"][t - 1, 0] - _np_loss(X, y, ref[t])) <= 1e-12
     np.testing.assert_allclose(traj.params[0], ref[100], rtol=0, atol=1e-12)
     # The run must have moved: otherwise the comparison above proves nothing.
@@ -77,8 +84,16 @@ def test_batch_of_learning_rates_equals_separate_numpy_runs():
     L = _smoothness(X)
     lrs = np.array([0.1, 0.5, 1.0, 1.9]) / L
     w0 = np.random.RandomState(3).randn(len(lrs), P)
-    traj = train(least_squares, w0, gd, steps=150, data=(X, y),
-                 hparams={"learning_rate": lrs}, num_logs=30, keep_params=True)
+    traj = train(
+        least_squares,
+        w0,
+        gd,
+        steps=150,
+        data=(X, y),
+        hparams={"learning_rate": lrs},
+        num_logs=30,
+        keep_params=True,
+    )
     snaps = np.asarray(traj.snapshots)
     for m, lr in enumerate(lrs):
         ref = _np_gd_path(X, y, w0[m], lr, 150)
@@ -92,8 +107,16 @@ def test_per_member_data_with_data_axis_0():
     (X1, y1), (X2, y2) = _problem(4), _problem(5)
     X, y = np.stack([X1, X2]), np.stack([y1, y2])
     lr = 0.5 / max(_smoothness(X1), _smoothness(X2))
-    traj = train(least_squares, np.zeros((2, P)), gd, steps=80, data=(X, y), data_axis=0,
-                 hparams={"learning_rate": lr}, num_logs=10)
+    traj = train(
+        least_squares,
+        np.zeros((2, P)),
+        gd,
+        steps=80,
+        data=(X, y),
+        data_axis=0,
+        hparams={"learning_rate": lr},
+        num_logs=10,
+    )
     for m, (Xm, ym) in enumerate([(X1, y1), (X2, y2)]):
         ref = _np_gd_path(Xm, ym, np.zeros(P), lr, 80)
         np.testing.assert_allclose(traj.params[m], ref[-1], rtol=0, atol=1e-12)
@@ -104,8 +127,18 @@ def test_metrics_at_step_0_equal_the_init_values():
     rs = np.random.RandomState(7)
     w0, ref_points = rs.randn(3, P), rs.randn(3, P)
     lr = 0.5 / _smoothness(X)
-    traj = train(least_squares, w0, gd, steps=50, data=(X, y), hparams={"learning_rate": lr},
-                 metrics=_metrics, aux=ref_points, aux_axis=0, num_logs=20)
+    traj = train(
+        least_squares,
+        w0,
+        gd,
+        steps=50,
+        data=(X, y),
+        hparams={"learning_rate": lr},
+        metrics=_metrics,
+        aux=ref_points,
+        aux_axis=0,
+        num_logs=20,
+    )
     np.testing.assert_array_equal(traj.steps, log_points(50, 20, "log"))
     assert traj.steps[0] == 0
     for m in range(3):
@@ -118,7 +151,6 @@ def test_metrics_at_step_0_equal_the_init_values():
     np.testing.assert_array_equal(traj.final("norm"), traj.metrics["norm"][-1])
 
 
-
 def test_vector_metrics_keep_the_log_then_member_then_value_axes():
     X, y = _problem(8)
     w0 = np.random.RandomState(9).randn(3, P)
@@ -127,8 +159,17 @@ def test_vector_metrics_keep_the_log_then_member_then_value_axes():
     def first_coords(w, data, aux):
         return {"head": w[:4]}
 
-    traj = train(least_squares, w0, gd, steps=40, data=(X, y), hparams={"learning_rate": lr},
-                 metrics=first_coords, num_logs=8, keep_params=True)
+    traj = train(
+        least_squares,
+        w0,
+        gd,
+        steps=40,
+        data=(X, y),
+        hparams={"learning_rate": lr},
+        metrics=first_coords,
+        num_logs=8,
+        keep_params=True,
+    )
     head = traj.metrics["head"]
     assert head.shape == (len(traj.steps), 3, 4)
     np.testing.assert_allclose(head, np.asarray(traj.snapshots)[:, :, :4], rtol=0, atol=0)
@@ -160,10 +201,14 @@ def test_log_points_small_runs_log_every_step():
     np.testing.assert_allclose(ratios, (10**6) ** (1 / 198), rtol=1e-3)  # geometric tail
 
 
-@pytest.mark.parametrize("kwargs, param", [
-    (dict(steps=0), "steps"), (dict(steps=10, num=1), "num_logs"),
-    (dict(steps=10, spacing="cubic"), "spacing"),
-])
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        (dict(steps=0), "steps"),
+        (dict(steps=10, num=1), "num_logs"),
+        (dict(steps=10, spacing="cubic"), "spacing"),
+    ],
+)
 def test_log_points_rejects_bad_input(kwargs, param):
     with pytest.raises(ConfigError) as err:
         log_points(**kwargs)
@@ -193,9 +238,17 @@ def test_divergence_raises_with_step_member_and_hint():
     assert _DIVERGE_LRS[1] > 2 / _smoothness(X) > _DIVERGE_LRS[0]
     points = log_points(200, 50, "log")
     with pytest.raises(DivergenceError) as err:
-        train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
-              hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50, keep_params=True,
-              divergence_hint="lower the learning rate")
+        train(
+            least_squares,
+            np.zeros((2, P)),
+            gd,
+            steps=200,
+            data=(X, y),
+            hparams={"learning_rate": _DIVERGE_LRS},
+            num_logs=50,
+            keep_params=True,
+            divergence_hint="lower the learning rate",
+        )
     div, traj = err.value.divergence, err.value.trajectory
     assert div.member == 1
     assert div.step == _np_first_bad_logged_step(X, y, _DIVERGE_LRS[1], points)
@@ -213,16 +266,24 @@ def test_divergence_raises_with_step_member_and_hint():
     # The kept values are the right ones (member 0 converges, member 1 grows).
     for m in range(2):
         ref = _np_gd_path(X, y, np.zeros(P), _DIVERGE_LRS[m], int(traj.steps[-1]))
-        np.testing.assert_allclose(traj.metrics["loss"][:, m],
-                                   [_np_loss(X, y, ref[t]) for t in traj.steps], rtol=1e-10)
+        np.testing.assert_allclose(
+            traj.metrics["loss"][:, m], [_np_loss(X, y, ref[t]) for t in traj.steps], rtol=1e-10
+        )
 
 
 def test_divergence_hint_may_depend_on_the_member():
     X, y = _problem(0)
     with pytest.raises(DivergenceError, match=r"Hint: member 1 needs a smaller step"):
-        train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
-              hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50,
-              divergence_hint=lambda m: f"member {m} needs a smaller step")
+        train(
+            least_squares,
+            np.zeros((2, P)),
+            gd,
+            steps=200,
+            data=(X, y),
+            hparams={"learning_rate": _DIVERGE_LRS},
+            num_logs=50,
+            divergence_hint=lambda m: f"member {m} needs a smaller step",
+        )
 
 
 def test_on_divergence_stop_returns_the_partial_trajectory():
@@ -240,9 +301,16 @@ def test_on_divergence_stop_returns_the_partial_trajectory():
 
 def test_on_divergence_continue_runs_to_the_end():
     X, y = _problem(0)
-    traj = train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
-                 hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50,
-                 on_divergence="continue")
+    traj = train(
+        least_squares,
+        np.zeros((2, P)),
+        gd,
+        steps=200,
+        data=(X, y),
+        hparams={"learning_rate": _DIVERGE_LRS},
+        num_logs=50,
+        on_divergence="continue",
+    )
     assert traj.divergence is None
     np.testing.assert_array_equal(traj.steps, log_points(200, 50, "log"))
     assert not np.isfinite(traj.metrics["loss"][-1, 1])
@@ -253,9 +321,18 @@ def test_on_divergence_continue_runs_to_the_end():
 
 def test_divergence_trajectory_params_are_those_of_the_last_kept_step():
     X, y = _problem(0)
-    traj = train(least_squares, np.zeros((2, P)), gd, steps=200, data=(X, y),
-                 hparams={"learning_rate": _DIVERGE_LRS}, num_logs=50, keep_params=True,
-                 num_chunks=1, on_divergence="stop")
+    traj = train(
+        least_squares,
+        np.zeros((2, P)),
+        gd,
+        steps=200,
+        data=(X, y),
+        hparams={"learning_rate": _DIVERGE_LRS},
+        num_logs=50,
+        keep_params=True,
+        num_chunks=1,
+        on_divergence="stop",
+    )
     assert traj.steps[-1] > 0
     # Trajectory documents `params` as the parameters at steps[-1].
     np.testing.assert_allclose(traj.params, np.asarray(traj.snapshots)[-1], rtol=0, atol=0)
@@ -285,8 +362,7 @@ def test_sampler_with_replacement_is_in_range_and_reproducible():
     assert set(np.unique(idx)) == set(range(n))  # 1500 draws from 7 values hit all
     np.testing.assert_array_equal(idx, _indices(sampler, key, 500, n))
     # Step t alone (not the call history) decides the indices.
-    np.testing.assert_array_equal(_indices(sampler, key, np.array([123, 7]), n),
-                                  idx[[123, 7]])
+    np.testing.assert_array_equal(_indices(sampler, key, np.array([123, 7]), n), idx[[123, 7]])
     other = _indices(sampler, jax.random.PRNGKey(12), 500, n)
     assert np.mean(other != idx) > 0.5
     # With replacement, some minibatch repeats an index (P(no repeat in 500) ~ 1e-86).
@@ -301,7 +377,7 @@ def test_random_reshuffling_visits_each_index_once_per_epoch(n, b):
     idx = _indices(sampler, jax.random.PRNGKey(3), epochs * per_epoch, n)
     orders = []
     for e in range(epochs):
-        visited = idx[e * per_epoch:(e + 1) * per_epoch].ravel()
+        visited = idx[e * per_epoch : (e + 1) * per_epoch].ravel()
         np.testing.assert_array_equal(np.sort(visited), np.arange(n))
         orders.append(tuple(visited))
     assert len(set(orders)) > 1  # each epoch reshuffles (n >= 6: equal orders ~ 1/720^5)
@@ -311,7 +387,7 @@ def test_random_reshuffling_skips_the_remainder_without_repeats():
     n, b = 10, 3  # 3 minibatches per epoch, one example left out each epoch
     idx = _indices(Sampler(b, replace=False), jax.random.PRNGKey(5), 3 * 4, n)
     for e in range(4):
-        visited = idx[3 * e:3 * e + 3].ravel()
+        visited = idx[3 * e : 3 * e + 3].ravel()
         assert len(set(visited)) == 9
         assert visited.min() >= 0 and visited.max() < n
 
@@ -323,9 +399,18 @@ def test_sgd_matches_a_numpy_loop_on_the_same_indices(replace):
     sampler = Sampler(b, replace=replace)
     keys = np.stack([np.asarray(jax.random.PRNGKey(21)), np.asarray(jax.random.PRNGKey(22))])
     w0 = np.random.RandomState(9).randn(2, P)
-    traj = train(least_squares, w0, gd, steps=steps, data=(X, y), sampler=sampler, key=keys,
-                 hparams={"learning_rate": lr}, log_at=np.arange(1, steps + 1),
-                 keep_params=True)
+    traj = train(
+        least_squares,
+        w0,
+        gd,
+        steps=steps,
+        data=(X, y),
+        sampler=sampler,
+        key=keys,
+        hparams={"learning_rate": lr},
+        log_at=np.arange(1, steps + 1),
+        keep_params=True,
+    )
     snaps = np.asarray(traj.snapshots)
     for m in range(2):
         idx = _indices(sampler, jnp.asarray(keys[m]), steps, X.shape[0])
@@ -341,19 +426,30 @@ def test_sgd_with_the_full_batch_without_replacement_is_gd():
     X, y = _problem(10)
     lr = 1.0 / _smoothness(X)
     w0 = np.random.RandomState(1).randn(1, P)
-    traj = train(least_squares, w0, gd, steps=120, data=(X, y),
-                 sampler=Sampler(N, replace=False), key=jax.random.PRNGKey(0),
-                 hparams={"learning_rate": lr}, num_logs=20, keep_params=True)
+    traj = train(
+        least_squares,
+        w0,
+        gd,
+        steps=120,
+        data=(X, y),
+        sampler=Sampler(N, replace=False),
+        key=jax.random.PRNGKey(0),
+        hparams={"learning_rate": lr},
+        num_logs=20,
+        keep_params=True,
+    )
     ref = _np_gd_path(X, y, w0[0], lr, 120)
     # Only the order of the summed examples differs: round-off.
-    np.testing.assert_allclose(np.asarray(traj.snapshots)[:, 0], ref[traj.steps],
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(traj.snapshots)[:, 0], ref[traj.steps], rtol=0, atol=1e-12
+    )
 
 
 def test_per_member_keys_give_different_sgd_paths_and_equal_keys_equal_paths():
     X, y = _problem(12)
-    kwargs = dict(steps=50, data=(X, y), sampler=Sampler(1), hparams={"learning_rate": 0.05},
-                  num_logs=10)
+    kwargs = dict(
+        steps=50, data=(X, y), sampler=Sampler(1), hparams={"learning_rate": 0.05}, num_logs=10
+    )
     w0 = np.zeros((2, P))
     split = train(least_squares, w0, gd, key=jax.random.PRNGKey(4), **kwargs)
     assert np.linalg.norm(split.params[0] - split.params[1]) > 1e-3
@@ -405,9 +501,13 @@ _X, _Y = _problem(14)
 _BAD = {
     "params without a batch axis": (dict(params=np.float64(0.0)), "params"),
     "leaves with different batch sizes": (
-        dict(params={"a": np.zeros((2, 3)), "b": np.zeros((3, 3))}), "params"),
+        dict(params={"a": np.zeros((2, 3)), "b": np.zeros((3, 3))}),
+        "params",
+    ),
     "hparams of the wrong length": (
-        dict(hparams={"learning_rate": np.array([0.1, 0.2, 0.3])}), "hparams['learning_rate']"),
+        dict(hparams={"learning_rate": np.array([0.1, 0.2, 0.3])}),
+        "hparams['learning_rate']",
+    ),
     "batch_size > n": (dict(sampler=Sampler(N + 1)), "batch_size"),
     "batch_size 0": (dict(sampler=Sampler(0)), "batch_size"),
     "log_at not ending at steps": (dict(log_at=np.array([0, 5, 9])), "log_at"),
@@ -416,7 +516,9 @@ _BAD = {
     "log_at negative": (dict(log_at=np.array([-1, 5, 10])), "log_at"),
     "log_at 2-D": (dict(log_at=np.array([[0, 10]])), "log_at"),
     "a wrong number of keys": (
-        dict(key=np.zeros((3, 2), dtype=np.uint32), sampler=Sampler(2)), "key"),
+        dict(key=np.zeros((3, 2), dtype=np.uint32), sampler=Sampler(2)),
+        "key",
+    ),
     "on_divergence unknown": (dict(on_divergence="ignore"), "on_divergence"),
 }
 
@@ -424,8 +526,7 @@ _BAD = {
 @pytest.mark.parametrize("case", list(_BAD))
 def test_bad_inputs_raise_config_error_before_any_work(case):
     changes, param = _BAD[case]
-    kwargs = dict(params=np.zeros((2, P)), steps=10, data=(_X, _Y),
-                  hparams={"learning_rate": 0.1})
+    kwargs = dict(params=np.zeros((2, P)), steps=10, data=(_X, _Y), hparams={"learning_rate": 0.1})
     kwargs.update(changes)
     loss = _Traced()
     before = compilation_count()
@@ -439,22 +540,52 @@ def test_bad_inputs_raise_config_error_before_any_work(case):
 
 def test_empty_log_at_raises_config_error():
     with pytest.raises(ConfigError):
-        train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
-              hparams={"learning_rate": 0.1}, log_at=np.array([], dtype=np.int64))
+        train(
+            least_squares,
+            np.zeros((1, P)),
+            gd,
+            steps=10,
+            data=(_X, _Y),
+            hparams={"learning_rate": 0.1},
+            log_at=np.array([], dtype=np.int64),
+        )
 
 
 def test_non_integer_log_at_is_rejected():
     with pytest.raises(ConfigError):
-        train(least_squares, np.zeros((1, P)), gd, steps=10, data=(_X, _Y),
-              hparams={"learning_rate": 0.1}, log_at=np.array([0.5, 10.0]))
+        train(
+            least_squares,
+            np.zeros((1, P)),
+            gd,
+            steps=10,
+            data=(_X, _Y),
+            hparams={"learning_rate": 0.1},
+            log_at=np.array([0.5, 10.0]),
+        )
 
 
 def test_typed_prng_key_is_accepted():
     X, y = _problem(15)
-    old = train(least_squares, np.zeros((2, P)), gd, steps=20, data=(X, y),
-                sampler=Sampler(2), key=jax.random.PRNGKey(3),
-                hparams={"learning_rate": 0.05}, num_logs=5)
-    new = train(least_squares, np.zeros((2, P)), gd, steps=20, data=(X, y),
-                sampler=Sampler(2), key=jax.random.key(3),
-                hparams={"learning_rate": 0.05}, num_logs=5)
+    old = train(
+        least_squares,
+        np.zeros((2, P)),
+        gd,
+        steps=20,
+        data=(X, y),
+        sampler=Sampler(2),
+        key=jax.random.PRNGKey(3),
+        hparams={"learning_rate": 0.05},
+        num_logs=5,
+    )
+    new = train(
+        least_squares,
+        np.zeros((2, P)),
+        gd,
+        steps=20,
+        data=(X, y),
+        sampler=Sampler(2),
+        key=jax.random.key(3),
+        hparams={"learning_rate": 0.05},
+        num_logs=5,
+    )
     np.testing.assert_array_equal(new.params, old.params)

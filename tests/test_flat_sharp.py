@@ -30,8 +30,9 @@ def test_minima_and_hessians_are_the_closed_forms(dim):
         t = jnp.asarray(theta)
         assert float(land(t)) == pytest.approx(0.0, abs=1e-15)
         np.testing.assert_allclose(jax.grad(land)(t), 0.0, atol=1e-13)
-        np.testing.assert_allclose(jax.hessian(land)(t), land.hessians()[name], rtol=1e-12,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            jax.hessian(land)(t), land.hessians()[name], rtol=1e-12, atol=1e-12
+        )
     assert land.stability_thresholds() == {"sharp": 0.1, "flat": 1.0}
 
 
@@ -73,7 +74,7 @@ def test_finite_sum_has_mean_L_and_hessian_noise(dim):
     land = Landscape(dim)
     u = shifts(64, dim, 0.5, 3)
     theta = jnp.asarray(np.linspace(-0.7, 0.4, dim))
-    per_example = jnp.stack([land(theta, u[i:i + 1]) for i in range(64)])
+    per_example = jnp.stack([land(theta, u[i : i + 1]) for i in range(64)])
     assert float(per_example.mean()) == pytest.approx(float(land(theta)), abs=1e-12)
     batch = u[:5]
     g = jax.grad(land)(theta, batch)
@@ -109,8 +110,12 @@ def test_noisy_gd_with_zero_sigma_is_gd_and_noise_has_scale_sigma():
 # ------------------------------------------------------------------ the smoke run
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    return lab.run("flat-sharp", "smoke", {"stability_ratios": (0.5, 0.98, 1.02, 2.0)},
-                   out=tmp_path_factory.mktemp("runs"))
+    return lab.run(
+        "flat-sharp",
+        "smoke",
+        {"stability_ratios": (0.5, 0.98, 1.02, 2.0)},
+        out=tmp_path_factory.mktemp("runs"),
+    )
 
 
 def test_smoke_writes_the_run_folder(smoke):
@@ -150,8 +155,7 @@ def test_stability_threshold_is_2_over_k_sharp(smoke):
         assert st_["bracket_error"] == pytest.approx(0.02, abs=1e-12)
         # Linear stability by hand: |1 - eta k| < 1 iff eta k / 2 < 1.
         k = 20.0
-        assert [abs(1 - r * 2 / k * k) < 1 for r in st_["eta_ratio"]] == [True, True, False,
-                                                                          False]
+        assert [abs(1 - r * 2 / k * k) < 1 for r in st_["eta_ratio"]] == [True, True, False, False]
 
 
 def test_fractions_are_recomputed_from_the_final_positions(smoke):
@@ -162,7 +166,8 @@ def test_fractions_are_recomputed_from_the_final_positions(smoke):
         per = (final[i, :, 0] > xb).reshape(r, -1).mean(axis=1)
         assert smoke.scalars["d1"]["noise"]["flat_fraction"][i] == pytest.approx(per.mean())
         assert smoke.scalars["d1"]["noise"]["flat_fraction_std"][i] == pytest.approx(
-            per.std(ddof=1))
+            per.std(ddof=1)
+        )
 
 
 def test_gibbs_reference_against_a_grid_sum():

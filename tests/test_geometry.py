@@ -44,9 +44,14 @@ def _lp_max_margin(X, y, norm) -> np.ndarray:
 def _slsqp_max_margin(X, y) -> np.ndarray:
     """min ||w||^2 / 2 s.t. y_i x_i.w >= 1, by SLSQP from a feasible point."""
     Z = y[:, None] * X
-    res = minimize(lambda w: 0.5 * w @ w, _lp_max_margin(X, y, "linf"), jac=lambda w: w,
-                   constraints=[{"type": "ineq", "fun": lambda w: Z @ w - 1, "jac": lambda w: Z}],
-                   method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    res = minimize(
+        lambda w: 0.5 * w @ w,
+        _lp_max_margin(X, y, "linf"),
+        jac=lambda w: w,
+        constraints=[{"type": "ineq", "fun": lambda w: Z @ w - 1, "jac": lambda w: Z}],
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
     assert res.success
     return res.x
 
@@ -64,8 +69,11 @@ def test_builtin_references_differ_pairwise_and_match_independent_solvers(name):
     dirs = {n: max_margin(X, y, n).direction for n in REFS}
     for a, b in itertools.combinations(REFS, 2):
         assert angle_degrees(dirs[a], dirs[b]) >= 10.0, (name, a, b)
-    independent = {"l1": _lp_max_margin(X, y, "l1"), "l2": _slsqp_max_margin(X, y),
-                   "linf": _lp_max_margin(X, y, "linf")}
+    independent = {
+        "l1": _lp_max_margin(X, y, "l1"),
+        "l2": _slsqp_max_margin(X, y),
+        "linf": _lp_max_margin(X, y, "linf"),
+    }
     for n in REFS:
         # cvxpy/Clarabel against HiGHS and SLSQP: measured differences are <= 3e-8.
         assert np.linalg.norm(dirs[n] - _unit(independent[n])) <= 1e-5, (name, n)
@@ -147,8 +155,9 @@ def test_smoke_angles_are_those_of_the_final_parameters(smoke):
             ours = [angle_degrees(w, refs[i]) for w in final]
             np.testing.assert_allclose(m["final_angle"][ref], ours, atol=1e-9, err_msg=name)
         paths = smoke.arrays[f"{name}_paths"]
-        np.testing.assert_allclose(paths[-1], final / np.linalg.norm(final, axis=1)[:, None],
-                                   atol=1e-14)
+        np.testing.assert_allclose(
+            paths[-1], final / np.linalg.norm(final, axis=1)[:, None], atol=1e-14
+        )
 
 
 def test_smoke_step_sizes_follow_the_rule():
@@ -157,15 +166,19 @@ def test_smoke_step_sizes_follow_the_rule():
     inits = result.arrays["inits"]
     loss0 = np.mean(np.exp(-y * (inits @ X.T)), axis=1)
     b2 = np.max(np.linalg.norm(X, axis=1))
-    np.testing.assert_allclose(result.get("methods.gd.learning_rate"), 1 / (b2**2 * loss0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        result.get("methods.gd.learning_rate"), 1 / (b2**2 * loss0), rtol=1e-12
+    )
     assert result.get("methods.sign_gd.learning_rate") == [1 / np.max(np.abs(X).sum(1))] * 2
     assert result.get("methods.sign_gd.schedule") == "inverse_sqrt"
 
 
 # Measured on the smoke preset (2000 steps, inits at 60 and 240 degrees), to +-0.05 degree:
 SMOKE_LEADS = {
-    "gd": -17.20, "normalized_gd": -21.62, "normalized_cd": -19.29, "steepest_linf": -7.36,
+    "gd": -17.20,
+    "normalized_gd": -21.62,
+    "normalized_cd": -19.29,
+    "steepest_linf": -7.36,
     "sign_gd": -21.19,
     # Coordinate descent from 60 degrees is still 8.2 degrees from l1 and 8.5 from l2: the
     # unnormalized step shrinks with the loss, so its norm grows like log t.
@@ -185,7 +198,8 @@ def test_smoke_claims_are_measured_with_the_observed_numbers(smoke):
         assert outcome["error"] is None, claim.id
         assert outcome["measured"] == pytest.approx(SMOKE_LEADS[method], abs=0.05), claim.id
         assert outcome["measured"] == pytest.approx(
-            smoke.get(f"methods.{method}.worst_lead"), abs=1e-12)
+            smoke.get(f"methods.{method}.worst_lead"), abs=1e-12
+        )
         assert outcome["holds"] is (outcome["measured"] < 0)
         assert evaluate(claim, smoke).measured == outcome["measured"]
 
@@ -245,6 +259,11 @@ def test_seed_claims_follow_the_numpy_numbers(seed_run):
     for name, value in expected.items():
         assert outcomes[name]["measured"] == pytest.approx(value, abs=1e-6), name
     holds = {name: o["holds"] for name, o in outcomes.items()}
-    assert holds == {"seed-sgd-l2": True, "seed-adam-linf": True, "seed-separation": False,
-                     "seed-sgd-at-l2": False, "seed-adam-at-linf": False}
+    assert holds == {
+        "seed-sgd-l2": True,
+        "seed-adam-linf": True,
+        "seed-separation": False,
+        "seed-sgd-at-l2": False,
+        "seed-adam-at-linf": False,
+    }
     assert seed_run.get("table.gd.nearest") == "l1=l2"  # l1 and l2 coincide on this data

@@ -91,9 +91,22 @@ def test_bad_modulus_and_operation_are_refused():
 
 def _reference_transformer(m: OneLayerTransformer, pair: np.ndarray) -> np.ndarray:
     """The full causal one-layer model on all three positions, in NumPy; logits at '='."""
-    w = {k: np.asarray(getattr(m, k), dtype=np.float64) for k in
-         ("embed", "pos", "w_q", "w_k", "w_v", "w_o", "w_in", "b_in", "w_out", "b_out",
-          "unembed")}
+    w = {
+        k: np.asarray(getattr(m, k), dtype=np.float64)
+        for k in (
+            "embed",
+            "pos",
+            "w_q",
+            "w_k",
+            "w_v",
+            "w_o",
+            "w_in",
+            "b_in",
+            "w_out",
+            "b_out",
+            "unembed",
+        )
+    }
     tokens = [int(pair[0]), int(pair[1]), m.p]
     x = w["embed"][tokens] + w["pos"]
     out = np.zeros_like(x)
@@ -116,8 +129,7 @@ def test_transformer_matches_a_full_causal_reference():
     assert got.shape == (3, 11)
     for i, pair in enumerate(pairs):
         # float32 model vs float64 NumPy (conftest enables x64, so this is float64 too).
-        np.testing.assert_allclose(got[i], _reference_transformer(m, pair), rtol=1e-6,
-                                   atol=1e-6)
+        np.testing.assert_allclose(got[i], _reference_transformer(m, pair), rtol=1e-6, atol=1e-6)
 
 
 def test_mlp_matches_its_formula():
@@ -125,8 +137,7 @@ def test_mlp_matches_its_formula():
     pair = np.array([2, 5])
     x = np.concatenate([np.asarray(m.embed)[2], np.asarray(m.embed)[5]])
     ref = np.maximum(x @ np.asarray(m.w1) + np.asarray(m.b1), 0) @ np.asarray(m.w2)
-    np.testing.assert_allclose(np.asarray(m(jnp.asarray(pair))), ref + np.asarray(m.b2),
-                               rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(m(jnp.asarray(pair))), ref + np.asarray(m.b2), rtol=1e-10)
     assert jax.vmap(m)(jnp.zeros((4, 2), jnp.int32)).shape == (4, 7)
 
 
@@ -184,7 +195,7 @@ def test_ma_filter_matches_a_hand_computed_window(warmup):
     state = tx.init(grads[0])
     for t, g in enumerate(grads):
         out, state = tx.update(g, state)
-        recent = grads[max(0, t - window + 1): t + 1]
+        recent = grads[max(0, t - window + 1) : t + 1]
         for k in g:
             if warmup and len(recent) < window:
                 expected = g[k]
@@ -225,7 +236,7 @@ def test_basis_is_orthonormal_and_energy_matches_the_fft():
     emb = np.random.RandomState(0).randn(p, 4)
     energy = np.asarray(fourier.frequency_energy(jnp.asarray(emb), jnp.asarray(basis)))
     fft = np.fft.fft(emb, axis=0)  # independent: |F_k|^2 * 2 / p for k = 1..(p-1)/2
-    expected = (2.0 / p) * np.sum(np.abs(fft[1:(p - 1) // 2 + 1]) ** 2, axis=1)
+    expected = (2.0 / p) * np.sum(np.abs(fft[1 : (p - 1) // 2 + 1]) ** 2, axis=1)
     np.testing.assert_allclose(energy, expected, rtol=1e-10)
 
 
@@ -237,13 +248,17 @@ def test_key_frequencies_of_a_planted_embedding():
     for k in planted:
         w = 2 * np.pi * k * x / p
         emb += np.outer(np.cos(w), rs.randn(24)) + np.outer(np.sin(w), rs.randn(24))
-    energy = np.asarray(fourier.frequency_energy(jnp.asarray(emb),
-                                                 jnp.asarray(fourier.fourier_basis(p))))
+    energy = np.asarray(
+        fourier.frequency_energy(jnp.asarray(emb), jnp.asarray(fourier.fourier_basis(p)))
+    )
     found = fourier.key_frequencies(energy, 3.0 / len(energy))
     assert sorted(found.tolist()) == planted
     # A noise-only embedding has no key frequency at the same threshold.
-    noise = np.asarray(fourier.frequency_energy(jnp.asarray(rs.randn(p, 256)),
-                                                jnp.asarray(fourier.fourier_basis(p))))
+    noise = np.asarray(
+        fourier.frequency_energy(
+            jnp.asarray(rs.randn(p, 256)), jnp.asarray(fourier.fourier_basis(p))
+        )
+    )
     assert fourier.key_frequencies(noise, 3.0 / len(noise)).size == 0
 
 
@@ -253,27 +268,32 @@ def test_restricted_and_excluded_loss_on_planted_logits():
     s = (pairs[:, 0] + pairs[:, 1]) % p
     c = np.arange(p)
     const = np.random.RandomState(2).randn(p)  # a per-answer bias, constant over inputs
-    logits = const[None, :] + sum(3.0 * np.cos(2 * np.pi * k * (s[:, None] - c[None]) / p)
-                                  for k in keys)
+    logits = const[None, :] + sum(
+        3.0 * np.cos(2 * np.pi * k * (s[:, None] - c[None]) / p) for k in keys
+    )
     d = fourier.sum_directions(pairs, p, keys)
     np.testing.assert_allclose(d.T @ d, np.eye(1 + 2 * len(keys)), atol=1e-12)
     parts = fourier.ablate(jnp.asarray(logits), jnp.asarray(d))
     np.testing.assert_allclose(parts.restricted, logits, atol=1e-10)
-    np.testing.assert_allclose(parts.excluded, np.broadcast_to(const, logits.shape),
-                               atol=1e-10)
+    np.testing.assert_allclose(parts.excluded, np.broadcast_to(const, logits.shape), atol=1e-10)
     train = np.arange(0, len(s), 2)
-    out = fourier.progress_losses(jnp.asarray(logits), jnp.asarray(answers), jnp.asarray(d),
-                                  jnp.asarray(train))
+    out = fourier.progress_losses(
+        jnp.asarray(logits), jnp.asarray(answers), jnp.asarray(d), jnp.asarray(train)
+    )
     # Excluded: only the constant is left, so the loss is that of softmax(const).
     lse = np.log(np.exp(const).sum())
-    np.testing.assert_allclose(out["excluded_loss"], np.mean(lse - const[answers[train]]),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        out["excluded_loss"], np.mean(lse - const[answers[train]]), rtol=1e-10
+    )
     ref = np.mean(np.log(np.exp(logits).sum(1)) - logits[np.arange(len(s)), answers])
     np.testing.assert_allclose(out["restricted_loss"], ref, rtol=1e-10)
     # Logits on a non-key frequency are left alone by the exclusion.
     other = np.cos(2 * np.pi * 3 * (s[:, None] - c[None]) / p)
-    np.testing.assert_allclose(fourier.ablate(jnp.asarray(other), jnp.asarray(d)).excluded,
-                               other - other.mean(0), atol=1e-10)
+    np.testing.assert_allclose(
+        fourier.ablate(jnp.asarray(other), jnp.asarray(d)).excluded,
+        other - other.mean(0),
+        atol=1e-10,
+    )
 
 
 # ------------------------------------------------------------------ curve numbers
@@ -281,11 +301,10 @@ def test_restricted_and_excluded_loss_on_planted_logits():
 
 def test_summary_numbers_on_a_synthetic_curve():
     steps = np.arange(0, 1001, 100)
-    train = np.array([0, .5, 1, 1, 1, 1, 1, 1, 1, 1, 1.0])
-    test = np.array([0, 0, 0, 0, .05, .2, .5, .95, .995, 1, 1.0])
+    train = np.array([0, 0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1.0])
+    test = np.array([0, 0, 0, 0, 0.05, 0.2, 0.5, 0.95, 0.995, 1, 1.0])
     norm = np.linspace(10, 5, len(steps))
-    m = {k: v[:, None] for k, v in (("train_acc", train), ("test_acc", test),
-                                     ("norm", norm))}
+    m = {k: v[:, None] for k, v in (("train_acc", train), ("test_acc", test), ("norm", norm))}
     s = gk.summarize(steps, m, 0)
     assert (s["steps_train_99"], s["steps_test_99"], s["delay"]) == (200, 800, 600)
     assert s["ratio"] == 4.0
@@ -313,8 +332,17 @@ def smoke(tmp_path_factory):
 
 def test_smoke_writes_a_run_folder_with_figures_and_claims(smoke):
     folder = smoke.path
-    for name in ("config.json", "results.json", "arrays.npz", "metrics.csv",
-                 "accuracy.png", "norm.png", "progress.png", "grokfast.png", "phase.png"):
+    for name in (
+        "config.json",
+        "results.json",
+        "arrays.npz",
+        "metrics.csv",
+        "accuracy.png",
+        "norm.png",
+        "progress.png",
+        "grokfast.png",
+        "phase.png",
+    ):
         assert (folder / name).is_file(), name
     stored = json.loads((folder / "results.json").read_text())
     ids = {c["id"] for c in stored["claims"]}
@@ -324,7 +352,7 @@ def test_smoke_writes_a_run_folder_with_figures_and_claims(smoke):
 
 def test_smoke_numbers_are_consistent(smoke):
     r = smoke
-    assert r.scalars["data"]["train"] + r.scalars["data"]["test"] == 23 ** 2
+    assert r.scalars["data"]["train"] + r.scalars["data"]["test"] == 23**2
     m = r.metrics
     n = r.config["num_seeds"]
     assert m["test_acc"].shape[1] == 2 * n  # weight decay members, then the controls
@@ -343,14 +371,25 @@ def test_smoke_numbers_are_consistent(smoke):
 def test_presets_and_model_split():
     exp = gk.EXPERIMENT
     assert {"smoke", "quick", "default", "paper", "power", "grokfast", "phase"} <= set(
-        exp.config_cls.presets())
+        exp.config_cls.presets()
+    )
     assert eqx.is_array(split_model(EmbedMLP(5, 2, 3, key=jax.random.PRNGKey(0)))[0].embed)
 
 
 def test_transformer_smoke_with_minibatches_has_finite_progress_measures():
-    r = lab.run("grokking", "smoke", {"model": "transformer", "grokfast": "off",
-                                      "phase": False, "no_wd_control": False,
-                                      "num_seeds": 1, "batch_size": 64}, out=None)
+    r = lab.run(
+        "grokking",
+        "smoke",
+        {
+            "model": "transformer",
+            "grokfast": "off",
+            "phase": False,
+            "no_wd_control": False,
+            "num_seeds": 1,
+            "batch_size": 64,
+        },
+        out=None,
+    )
     assert r.scalars["main"]["final_train_acc"] > 0.1  # it learns from minibatches
     for name in ("progress_restricted_loss", "progress_excluded_loss", "progress_key_share"):
         values = r.arrays[name]

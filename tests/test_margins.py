@@ -16,8 +16,16 @@ from implicitbias import theory
 from implicitbias.problems import classification as cls
 
 # (seed, d, n): d in 2..5, n in 6..30.
-DRAWS = [(0, 2, 6), (1, 3, 13), (2, 4, 20), (3, 5, 27), (4, 2, 9), (5, 3, 16), (6, 4, 30),
-         (7, 5, 8)]
+DRAWS = [
+    (0, 2, 6),
+    (1, 3, 13),
+    (2, 4, 20),
+    (3, 5, 27),
+    (4, 2, 9),
+    (5, 3, 16),
+    (6, 4, 30),
+    (7, 5, 8),
+]
 
 
 def _separable_set(seed: int, d: int, n: int, gap: float = 0.1):
@@ -44,10 +52,14 @@ def _svm_dual(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     Z = y[:, None] * X
     K = Z @ Z.T
-    res = so.minimize(lambda a: 0.5 * a @ K @ a - a.sum(), np.zeros(len(y)),
-                      jac=lambda a: K @ a - 1.0, method="L-BFGS-B",
-                      bounds=[(0.0, None)] * len(y),
-                      options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 100_000, "maxcor": 50})
+    res = so.minimize(
+        lambda a: 0.5 * a @ K @ a - a.sum(),
+        np.zeros(len(y)),
+        jac=lambda a: K @ a - 1.0,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * len(y),
+        options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 100_000, "maxcor": 50},
+    )
     # L-BFGS-B may stop with ABNORMAL (line search) at this gtol; check optimality itself:
     # the KKT conditions of the dual, y_i x_i . w = 1 where a_i > 0 and >= 1 where a_i = 0.
     a, w = res.x, Z.T @ res.x
@@ -161,8 +173,7 @@ def test_lp_norms_order_the_margins():
 
 # ------------------------------------------------------------------ known answers
 
-KNOWN_X = np.array([[1.0, 1.0], [-1.0, -1.0], [2.0, 3.0], [3.0, 2.0], [-2.0, -3.0],
-                    [-3.0, -2.0]])
+KNOWN_X = np.array([[1.0, 1.0], [-1.0, -1.0], [2.0, 3.0], [3.0, 2.0], [-2.0, -3.0], [-3.0, -2.0]])
 KNOWN_Y = np.array([1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
 
 
@@ -273,11 +284,13 @@ def test_angle_degrees_antipodal_orthogonal_and_symmetric():
         # Kahan's form, accurate everywhere: 2 atan2(|ua - ub|, |ua + ub|).
         ref = math.degrees(2 * math.atan2(np.linalg.norm(ua - ub), np.linalg.norm(ua + ub)))
         assert theory.angle_degrees(a, b) == pytest.approx(ref, rel=1e-12, abs=1e-12)
-        assert theory.angle_degrees(a, b) == pytest.approx(theory.angle_degrees(b, a),
-                                                           rel=1e-13, abs=1e-13)
+        assert theory.angle_degrees(a, b) == pytest.approx(
+            theory.angle_degrees(b, a), rel=1e-13, abs=1e-13
+        )
         # The JAX version used in the training loop (against a unit vector) agrees.
         assert float(cls.angle_to(jnp.asarray(a), jnp.asarray(ub))) == pytest.approx(
-            ref, rel=1e-12, abs=1e-12)
+            ref, rel=1e-12, abs=1e-12
+        )
 
 
 def test_fit_against_recovers_a_line_and_reports_too_few_points():
@@ -320,13 +333,17 @@ def test_losses_match_numpy():
     assert float(cls.exponential_mean(wj, data)) == pytest.approx(np.mean(np.exp(-m)), rel=1e-13)
     assert float(cls.exponential_sum(wj, data)) == pytest.approx(np.sum(np.exp(-m)), rel=1e-13)
     assert float(cls.logistic_mean(wj, data)) == pytest.approx(
-        np.mean(np.log(1 + np.exp(-m))), rel=1e-13)
+        np.mean(np.log(1 + np.exp(-m))), rel=1e-13
+    )
     assert float(cls.logistic_sum(wj, data)) == pytest.approx(
-        np.sum(np.log(1 + np.exp(-m))), rel=1e-13)
-    assert cls.LOSSES == {("exponential", "mean"): cls.exponential_mean,
-                          ("exponential", "sum"): cls.exponential_sum,
-                          ("logistic", "mean"): cls.logistic_mean,
-                          ("logistic", "sum"): cls.logistic_sum}
+        np.sum(np.log(1 + np.exp(-m))), rel=1e-13
+    )
+    assert cls.LOSSES == {
+        ("exponential", "mean"): cls.exponential_mean,
+        ("exponential", "sum"): cls.exponential_sum,
+        ("logistic", "mean"): cls.logistic_mean,
+        ("logistic", "sum"): cls.logistic_sum,
+    }
 
 
 def test_logistic_losses_do_not_overflow_at_large_margins():
@@ -353,8 +370,10 @@ def test_logistic_losses_do_not_overflow_at_large_margins():
 
 def _grads(w, X, y):
     data, wj = (jnp.asarray(X), jnp.asarray(y)), jnp.asarray(w)
-    return (np.asarray(jax.grad(cls.exponential_mean)(wj, data)),
-            np.asarray(jax.grad(cls.exponential_shifted)(wj, data)))
+    return (
+        np.asarray(jax.grad(cls.exponential_mean)(wj, data)),
+        np.asarray(jax.grad(cls.exponential_shifted)(wj, data)),
+    )
 
 
 def _shifted_grad_numpy(w, X, y):
@@ -400,9 +419,9 @@ def test_margin_metrics_match_numpy():
     w = mm.w + 0.3 * np.random.RandomState(1).randn(3)
     aux = {"direction": jnp.asarray(mm.direction), "gamma": jnp.asarray(mm.l2_margin)}
     out = cls.margin_metrics(jnp.asarray(w), (jnp.asarray(X), jnp.asarray(y)), aux)
-    assert float(out["angle"]) == pytest.approx(theory.angle_degrees(w, mm.direction),
-                                                rel=1e-12)
+    assert float(out["angle"]) == pytest.approx(theory.angle_degrees(w, mm.direction), rel=1e-12)
     assert float(out["norm"]) == pytest.approx(np.linalg.norm(w), rel=1e-14)
     assert float(out["gap"]) == pytest.approx(
-        mm.l2_margin - np.min(y * (X @ w)) / np.linalg.norm(w), rel=1e-12)
+        mm.l2_margin - np.min(y * (X @ w)) / np.linalg.norm(w), rel=1e-12
+    )
     assert float(out["gap"]) > 0  # w is not the max-margin direction

@@ -32,10 +32,14 @@ def _svm_dual_direction(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     independent reference for the cvxpy one used by the experiment."""
     Z = y[:, None] * X
     K = Z @ Z.T
-    res = so.minimize(lambda a: 0.5 * a @ K @ a - a.sum(), np.zeros(len(y)),
-                      jac=lambda a: K @ a - 1.0, method="L-BFGS-B",
-                      bounds=[(0.0, None)] * len(y),
-                      options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 100_000, "maxcor": 50})
+    res = so.minimize(
+        lambda a: 0.5 * a @ K @ a - a.sum(),
+        np.zeros(len(y)),
+        jac=lambda a: K @ a - 1.0,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * len(y),
+        options={"ftol": 0.0, "gtol": 1e-13, "maxiter": 100_000, "maxcor": 50},
+    )
     w = Z.T @ res.x
     assert np.min(Z @ w) >= 1 - 1e-6  # feasible: a real solution, not a stalled one
     return w / np.linalg.norm(w)
@@ -57,8 +61,9 @@ def _claim(results, name: str) -> dict:
 
 
 def test_inits_length_must_be_a_multiple_of_the_features():
-    with pytest.raises(ConfigError, match=r"`inits`.*multiple of the number of features \(2\)"
-                       ) as info:
+    with pytest.raises(
+        ConfigError, match=r"`inits`.*multiple of the number of features \(2\)"
+    ) as info:
         MaxMarginConfig.make("default", {"inits": (1.0, 2.0, 3.0)})
     assert info.value.param == "inits"
     # With a bias there are 3 features: 3 values pass, 4 do not.
@@ -171,13 +176,13 @@ def test_seed004_claim_does_not_hold_and_matches_the_seed_code(seed004):
     # The seed's own loop for 50000 steps from the worst init (~0.6 s of NumPy).
     w = _seed004_gd(X, y, SEED004_INITS[0], 50_000)
     direction = seed004.arrays["svm_direction"]
-    np.testing.assert_allclose(np.asarray(seed004.scalars["gd"]["final_w"])[0], w,
-                               rtol=1e-9, atol=0)
+    np.testing.assert_allclose(
+        np.asarray(seed004.scalars["gd"]["final_w"])[0], w, rtol=1e-9, atol=0
+    )
     assert outcome["measured"] == pytest.approx(_angle(w, direction), rel=1e-9)
     # Against the independent SVM direction: the dual's ~1e-8 error moves the angle by
     # ~1e-6 degree; 1e-4 is loose on purpose.
-    assert outcome["measured"] == pytest.approx(_angle(w, _svm_dual_direction(X, y)),
-                                                abs=1e-4)
+    assert outcome["measured"] == pytest.approx(_angle(w, _svm_dual_direction(X, y)), abs=1e-4)
     assert outcome["measured"] == pytest.approx(20.389, abs=1e-3)
 
 
@@ -187,9 +192,14 @@ def test_seed004_svc_claim_against_the_exact_biased_svm(seed004):
     X, y = _seed004_data()
     Xb = np.c_[X, np.ones(len(y))]
     cons = {"type": "ineq", "fun": lambda z: y * (Xb @ z) - 1, "jac": lambda z: y[:, None] * Xb}
-    res = so.minimize(lambda z: z[:2] @ z[:2], np.r_[1.0, 1.0, 0.0],
-                      jac=lambda z: np.r_[2 * z[:2], 0.0], constraints=[cons],
-                      method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    res = so.minimize(
+        lambda z: z[:2] @ z[:2],
+        np.r_[1.0, 1.0, 0.0],
+        jac=lambda z: np.r_[2 * z[:2], 0.0],
+        constraints=[cons],
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
     assert res.success and np.min(y * (Xb @ res.x)) >= 1 - 1e-8
     exact = _angle(res.x[:2], seed004.arrays["svm_direction"])
     outcome = _claim(seed004, "seed-004-svc")
@@ -232,8 +242,7 @@ def test_seed000_gd_equals_a_numpy_loop_and_the_claim_reports_it(seed000):
     final = np.asarray(seed000.scalars["gd"]["final_w"])[0]
     np.testing.assert_allclose(final, w, rtol=1e-9, atol=0)
     outcome = _claim(seed000, "seed-000")
-    assert outcome["measured"] == pytest.approx(_angle(w, _svm_dual_direction(X, y)),
-                                                abs=1e-4)
+    assert outcome["measured"] == pytest.approx(_angle(w, _svm_dual_direction(X, y)), abs=1e-4)
     # Measured 3.31 degrees after 20000 steps: the 1-degree claim does not hold.
     assert outcome["measured"] == pytest.approx(3.3086, abs=1e-3)
     assert outcome["holds"] is False
@@ -284,8 +293,7 @@ def test_smoke_gd_equals_a_numpy_loop(smoke):
     direction = _svm_dual_direction(X, y)
     np.testing.assert_allclose(smoke.arrays["svm_direction"], direction, rtol=0, atol=1e-6)
     for k in range(3):
-        assert smoke.metrics["angle"][-1, k] == pytest.approx(_angle(final[k], direction),
-                                                              abs=1e-4)
+        assert smoke.metrics["angle"][-1, k] == pytest.approx(_angle(final[k], direction), abs=1e-4)
 
 
 def test_smoke_fits_are_least_squares_on_the_tail(smoke):
@@ -294,13 +302,13 @@ def test_smoke_fits_are_least_squares_on_the_tail(smoke):
     assert smoke.get("fits.tail_from_step") == t[tail][0]
     for k, fit in enumerate(smoke.get("fits.per_init")):
         angle, norm = smoke.metrics["angle"][tail, k], smoke.metrics["norm"][tail, k]
-        a, b = np.linalg.lstsq(np.c_[np.log(t[tail]), np.ones(tail.sum())], norm,
-                               rcond=None)[0]
+        a, b = np.linalg.lstsq(np.c_[np.log(t[tail]), np.ones(tail.sum())], norm, rcond=None)[0]
         assert fit["norm_vs_log_t"]["a"] == pytest.approx(a, rel=1e-9)
         assert fit["norm_vs_log_t"]["b"] == pytest.approx(b, rel=1e-9)
         assert fit["slope_times_gamma"] == pytest.approx(a * smoke.get("svm.gamma"), rel=1e-9)
-        a, b = np.linalg.lstsq(np.c_[1 / np.log(t[tail]), np.ones(tail.sum())], angle,
-                               rcond=None)[0]
+        a, b = np.linalg.lstsq(np.c_[1 / np.log(t[tail]), np.ones(tail.sum())], angle, rcond=None)[
+            0
+        ]
         assert fit["angle_vs_inv_log_t"]["a"] == pytest.approx(a, rel=1e-9)
         assert fit["angle_vs_inv_log_t"]["b"] == pytest.approx(b, rel=1e-9)
         assert fit["tail_angle_ratio"] == pytest.approx(angle[-1] / angle[0], rel=1e-12)
@@ -310,10 +318,10 @@ def test_smoke_speedup_follows_the_steps_to_reach(smoke):
     gd = smoke.get("gd.steps_to.deg_0p1")
     ng = smoke.get("normalized_gd.steps_to.deg_0p1")
     for k in range(3):
-        assert gd[k] == steps_to_reach(smoke.arrays["steps"], smoke.metrics["angle"][:, k],
-                                       0.1)
-        assert ng[k] == steps_to_reach(smoke.arrays["normalized_gd_steps"],
-                                       smoke.arrays["normalized_gd_angle"][:, k], 0.1)
+        assert gd[k] == steps_to_reach(smoke.arrays["steps"], smoke.metrics["angle"][:, k], 0.1)
+        assert ng[k] == steps_to_reach(
+            smoke.arrays["normalized_gd_steps"], smoke.arrays["normalized_gd_angle"][:, k], 0.1
+        )
     again, got = _speedup(gd, ng, 3000), smoke.get("speedup_to_tenth_degree")
     assert again["kind"] == got["kind"]
     np.testing.assert_array_equal(again["log10_per_init"], got["log10_per_init"])  # NaN ok
@@ -321,7 +329,8 @@ def test_smoke_speedup_follows_the_steps_to_reach(smoke):
     # only (at step 1968), so the only finite entry is a lower bound log10(3000 / 1968).
     assert gd == [None, None, None] and ng == [1968, None, None]
     assert smoke.get("speedup_to_tenth_degree.log10_per_init")[0] == pytest.approx(
-        math.log10(3000 / 1968), rel=1e-12)
+        math.log10(3000 / 1968), rel=1e-12
+    )
     assert math.isnan(smoke.get("speedup_to_tenth_degree.log10_min"))
 
 
@@ -346,14 +355,20 @@ def test_smoke_svc_angle_is_the_biased_svm(smoke):
     X, y = smoke.arrays["X"], smoke.arrays["y"]
     Xb = np.c_[X, np.ones(len(y))]
     cons = {"type": "ineq", "fun": lambda z: y * (Xb @ z) - 1, "jac": lambda z: y[:, None] * Xb}
-    res = so.minimize(lambda z: z[:2] @ z[:2], np.r_[1.0, 1.0, 0.0],
-                      jac=lambda z: np.r_[2 * z[:2], 0.0], constraints=[cons],
-                      method="SLSQP", options={"ftol": 1e-15, "maxiter": 1000})
+    res = so.minimize(
+        lambda z: z[:2] @ z[:2],
+        np.r_[1.0, 1.0, 0.0],
+        jac=lambda z: np.r_[2 * z[:2], 0.0],
+        constraints=[cons],
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
     assert res.success
     got = smoke.get("svc_with_intercept")
     # libsvm's tol=1e-3 bounds the agreement (measured 2e-13 degree here).
     assert got["angle_to_bias_free_svm"] == pytest.approx(
-        _angle(res.x[:2], smoke.arrays["svm_direction"]), abs=0.02)
+        _angle(res.x[:2], smoke.arrays["svm_direction"]), abs=0.02
+    )
     assert got["intercept"] == pytest.approx(res.x[2], abs=1e-3)
 
 
@@ -371,9 +386,19 @@ def test_angle_decreases_where_it_must(monkeypatch):
     X = np.array([[1.0, c], [-1.0, c]])
     y = np.array([1.0, -1.0])
     monkeypatch.setattr(mm, "load_data", lambda cfg: (X, y))
-    res = lab.run("max-margin", "smoke", {"steps": 1000, "num_logs": 11, "zero_init": False,
-                                          "num_inits": 0, "inits": (0.0, 1.0), "fast": False},
-                  out=None)
+    res = lab.run(
+        "max-margin",
+        "smoke",
+        {
+            "steps": 1000,
+            "num_logs": 11,
+            "zero_init": False,
+            "num_inits": 0,
+            "inits": (0.0, 1.0),
+            "fast": False,
+        },
+        out=None,
+    )
     steps = res.arrays["steps"]
     np.testing.assert_array_equal(steps, [0, 1, 2, 5, 10, 22, 46, 100, 215, 464, 1000])
     np.testing.assert_allclose(res.arrays["svm_direction"], [1.0, 0.0], rtol=0, atol=1e-8)
@@ -382,8 +407,9 @@ def test_angle_decreases_where_it_must(monkeypatch):
     w, done, ref = np.array([0.0, 1.0]), 0, []
     for t in steps:
         for _ in range(t - done):
-            w = w - np.array([-np.exp(-w[0]) * np.cosh(c * w[1]),
-                              c * np.exp(-w[0]) * np.sinh(c * w[1])])
+            w = w - np.array(
+                [-np.exp(-w[0]) * np.cosh(c * w[1]), c * np.exp(-w[0]) * np.sinh(c * w[1])]
+            )
         done = t
         ref.append(math.degrees(math.atan2(w[1], w[0])))
     # The SVM direction from cvxpy is (1, 0) within ~1e-9: that much angle error.
@@ -398,8 +424,12 @@ def test_zero_init_angle_first_rises_on_clouds():
     mean(y x), 0.05 degree from the SVM direction, and the iterates then drift away (3.1
     degrees at step 1000) before the 1/log t convergence takes over. So "zero init on
     clouds" is not a case where the angle must decrease early on."""
-    res = lab.run("max-margin", "smoke", {"steps": 1000, "num_logs": 11, "num_inits": 0,
-                                          "fast": False}, out=None)
+    res = lab.run(
+        "max-margin",
+        "smoke",
+        {"steps": 1000, "num_logs": 11, "num_inits": 0, "fast": False},
+        out=None,
+    )
     X, y = res.arrays["X"], res.arrays["y"]
     steps, angle = res.arrays["steps"], res.metrics["angle"][:, 0]
     lr = res.scalars["svm"]["learning_rate"]
@@ -425,8 +455,13 @@ NON_SEPARABLE = {"center": 0.0, "std": 1.0}
 def _lp_separability_margin(X, y) -> float:
     """max t s.t. y_i x_i . w >= t, |w_j| <= 1, by HiGHS (independent of cvxpy)."""
     n, d = X.shape
-    res = so.linprog(np.r_[np.zeros(d), -1.0], A_ub=np.c_[-(y[:, None] * X), np.ones(n)],
-                     b_ub=np.zeros(n), bounds=[(-1, 1)] * d + [(None, None)], method="highs")
+    res = so.linprog(
+        np.r_[np.zeros(d), -1.0],
+        A_ub=np.c_[-(y[:, None] * X), np.ones(n)],
+        b_ub=np.zeros(n),
+        bounds=[(-1, 1)] * d + [(None, None)],
+        method="highs",
+    )
     return -res.fun
 
 
@@ -445,8 +480,12 @@ def test_exponential_loss_on_non_separable_data_fails_before_training(monkeypatc
 
 
 def test_logistic_loss_on_non_separable_data_reaches_the_finite_minimizer():
-    res = lab.run("max-margin", "smoke", {**NON_SEPARABLE, "loss": "logistic", "steps": 1000,
-                                          "num_inits": 1, "fast": False}, out=None)
+    res = lab.run(
+        "max-margin",
+        "smoke",
+        {**NON_SEPARABLE, "loss": "logistic", "steps": 1000, "num_inits": 1, "fast": False},
+        out=None,
+    )
     assert res.scalars["data"]["separable"] is False
     assert "svm" not in res.scalars and mm.plot(res) == {}
     X, y = res.arrays["X"], res.arrays["y"]
@@ -489,9 +528,12 @@ def test_speedup_known_answers():
     out = _speedup([1000, None, 50, 7], [10, 100, 50, None], 10**6)
     assert out["log10_per_init"][:3] == pytest.approx([2.0, 4.0, 0.0], rel=1e-14)
     assert math.isnan(out["log10_per_init"][3])
-    assert out["kind"] == ["measured",
-                           "lower bound: GD did not reach 0.1 degree within the budget",
-                           "measured", "normalized GD did not reach 0.1 degree"]
+    assert out["kind"] == [
+        "measured",
+        "lower bound: GD did not reach 0.1 degree within the budget",
+        "measured",
+        "normalized GD did not reach 0.1 degree",
+    ]
     assert math.isnan(out["log10_min"])  # NaN propagates: not every init measured
     out = _speedup([1000, None], [10, 100], 10**6)
     assert out["log10_min"] == pytest.approx(2.0, rel=1e-14)
@@ -528,13 +570,13 @@ def test_fits_recover_the_geometry_of_a_synthetic_trajectory():
         assert fit["norm_vs_log_t"]["a"] == pytest.approx(s[k], rel=1e-9)
         assert fit["norm_vs_log_t"]["b"] == pytest.approx(r[k], abs=1e-9)
         assert fit["slope_times_gamma"] == pytest.approx(0.5 * s[k], rel=1e-9)
-        assert fit["tail_angle_ratio"] == pytest.approx(angle[-1, k] / angle[tail][0, k],
-                                                        rel=1e-12)
+        assert fit["tail_angle_ratio"] == pytest.approx(angle[-1, k] / angle[tail][0, k], rel=1e-12)
     # b = 0.2 > 0.1: the fitted curve never reaches 0.1 degree.
     assert out["per_init"][0]["log10_steps_to_0p1deg_extrapolated"] == math.inf
     # 3 / log t + 0.02 = 0.1 at log t = 37.5: log10 t = 37.5 / ln 10 = 16.286.
     assert out["per_init"][1]["log10_steps_to_0p1deg_extrapolated"] == pytest.approx(
-        37.5 / math.log(10), rel=1e-9)
+        37.5 / math.log(10), rel=1e-9
+    )
     assert out["min_r2_angle"] == pytest.approx(1.0, abs=1e-12)
     assert out["max_slope_error"] == pytest.approx(0.5, rel=1e-9)  # |0.5 * 3 - 1|
     assert out["max_tail_angle_ratio"] < 1
@@ -562,7 +604,8 @@ def test_long_preset_claims():
     assert got["direction-1deg"]["holds"] is False
     assert got["direction-1deg"]["measured"] > 5
     assert set(res.get("speedup_to_tenth_degree.kind")) == {
-        "lower bound: GD did not reach 0.1 degree within the budget"}
+        "lower bound: GD did not reach 0.1 degree within the budget"
+    }
     slopes = [f["norm_vs_log_t"]["a"] for f in res.get("fits.per_init")]
     assert np.allclose(slopes, 1 / res.get("svm.gamma"), rtol=0.1)
 

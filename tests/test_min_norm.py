@@ -91,18 +91,21 @@ def test_smoke_random_interpolator_fits_with_a_larger_norm(smoke):
     step = w_random - w_gd
     assert np.linalg.norm(X @ step) <= 1e-12 * np.linalg.norm(step)
     assert np.linalg.norm(w_random) ** 2 == pytest.approx(
-        np.linalg.norm(w_gd) ** 2 + np.linalg.norm(step) ** 2, rel=1e-12)
+        np.linalg.norm(w_gd) ** 2 + np.linalg.norm(step) ** 2, rel=1e-12
+    )
 
 
 def test_smoke_sgd_stays_in_the_row_space_and_reaches_pinv(smoke):
     assert smoke.get("sgd.max_null_component") < 1e-12
     assert smoke.get("sgd.relative_distance") < 1e-8
     assert smoke.get("sgd.max_null_component") == pytest.approx(
-        float(np.max(smoke.arrays["sgd_null"])), rel=0, abs=0)
+        float(np.max(smoke.arrays["sgd_null"])), rel=0, abs=0
+    )
     assert smoke.get("sgd.steps") == 2000 and smoke.get("sgd.batch_size") == 1
     X = smoke.arrays["X"]
     assert smoke.get("sgd.learning_rate") == pytest.approx(
-        1 / np.max(np.sum(X**2, axis=1)), rel=1e-12)
+        1 / np.max(np.sum(X**2, axis=1)), rel=1e-12
+    )
 
 
 def test_smoke_error_follows_the_closed_form(smoke):
@@ -181,9 +184,12 @@ def _seed_snippet_1() -> dict[str, float]:
     direction = np.random.randn(p)
     direction -= X.T @ np.linalg.solve(X @ X.T, X @ direction)  # remove the row-space part
     w_random = w + 3.0 * direction
-    return {"norm_gd": float(np.linalg.norm(w)), "norm_random": float(np.linalg.norm(w_random)),
-            "residual_gd": float(np.linalg.norm(X @ w - y)),
-            "residual_random": float(np.linalg.norm(X @ w_random - y))}
+    return {
+        "norm_gd": float(np.linalg.norm(w)),
+        "norm_random": float(np.linalg.norm(w_random)),
+        "residual_gd": float(np.linalg.norm(X @ w - y)),
+        "residual_random": float(np.linalg.norm(X @ w_random - y)),
+    }
 
 
 def _seed_snippet_2() -> dict[str, float]:
@@ -195,16 +201,19 @@ def _seed_snippet_2() -> dict[str, float]:
     for _ in range(10000):
         w -= 0.005 * X.T @ (X @ w - y) / 8
     w_pinv = X.T @ np.linalg.solve(X @ X.T, y)
-    return {"distance_to_pinv": float(np.linalg.norm(w - w_pinv)),
-            "norm_gd": float(np.linalg.norm(w)), "norm_pinv": float(np.linalg.norm(w_pinv))}
+    return {
+        "distance_to_pinv": float(np.linalg.norm(w - w_pinv)),
+        "norm_gd": float(np.linalg.norm(w)),
+        "norm_pinv": float(np.linalg.norm(w_pinv)),
+    }
 
 
 def test_seed_norms_equal_the_seed_code(seed_run):
     ref = _seed_snippet_1()
-    assert seed_run.get("random_interpolator.norm_gd") == pytest.approx(ref["norm_gd"],
-                                                                        abs=1e-10)
+    assert seed_run.get("random_interpolator.norm_gd") == pytest.approx(ref["norm_gd"], abs=1e-10)
     assert seed_run.get("random_interpolator.norm_random") == pytest.approx(
-        ref["norm_random"], abs=1e-10)
+        ref["norm_random"], abs=1e-10
+    )
     # What the seed's code really gives (not what it prints).
     assert ref["norm_gd"] == pytest.approx(0.4059, abs=5e-5)
     assert ref["norm_random"] == pytest.approx(16.69, abs=5e-3)
@@ -220,8 +229,10 @@ def _claim(results, name):
 
 def test_seed_printed_norms_are_reported_as_not_holding(seed_run):
     ref = _seed_snippet_1()
-    for name, key, printed in (("seed-gd-norm", "norm_gd", 0.8942),
-                               ("seed-random-norm", "norm_random", 4.7281)):
+    for name, key, printed in (
+        ("seed-gd-norm", "norm_gd", 0.8942),
+        ("seed-random-norm", "norm_random", 4.7281),
+    ):
         outcome = _claim(seed_run, name)
         assert outcome["error"] is None
         assert outcome["holds"] is False
@@ -237,8 +248,7 @@ def test_seed_claims_follow_the_seed_code_numbers(seed_run):
     assert five_x["holds"] is (ratio >= 5)
     residuals = _claim(seed_run, "seed-residuals")
     assert residuals["holds"] is (max(ref["residual_gd"], ref["residual_random"]) <= 1e-6)
-    assert {c["id"] for c in seed_run.claims} == {
-        c.id for c in CLAIMS if c.applies_to("seed")}
+    assert {c["id"] for c in seed_run.claims} == {c.id for c in CLAIMS if c.applies_to("seed")}
 
 
 def test_seed_second_snippet(seed_run):
@@ -251,7 +261,8 @@ def test_seed_second_snippet(seed_run):
     outcome = _claim(seed_run, "seed2-distance")
     assert outcome["holds"] is False
     assert outcome["measured"] == pytest.approx(
-        abs(got["distance_to_pinv"] - 3.12e-4) / 3.12e-4, rel=1e-12)
+        abs(got["distance_to_pinv"] - 3.12e-4) / 3.12e-4, rel=1e-12
+    )
 
 
 # ------------------------------------------------------------------ Adam
@@ -259,8 +270,9 @@ def test_seed_second_snippet(seed_run):
 
 @pytest.fixture(scope="module")
 def adam():
-    return lab.run("min-norm", "smoke", {"optimizer": "adam", "sgd": False, "plane": False},
-                   out=None)
+    return lab.run(
+        "min-norm", "smoke", {"optimizer": "adam", "sgd": False, "plane": False}, out=None
+    )
 
 
 def test_adam_runs_and_does_not_find_the_min_norm_solution(adam):

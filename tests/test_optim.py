@@ -79,8 +79,18 @@ def _init(batch: int = 1) -> dict[str, np.ndarray]:
 
 
 def _run(optimizer: Any, hparams: dict[str, Any], steps: int) -> np.ndarray:
-    traj = train(quadratic, _init(), optimizer, steps=steps, data=(A, C), hparams=hparams,
-                 num_logs=2, spacing="linear", num_chunks=1, progress=False)
+    traj = train(
+        quadratic,
+        _init(),
+        optimizer,
+        steps=steps,
+        data=(A, C),
+        hparams=hparams,
+        num_logs=2,
+        spacing="linear",
+        num_chunks=1,
+        progress=False,
+    )
     return np.asarray(_flat(traj.params))[0]
 
 
@@ -108,11 +118,23 @@ CASES = [
     Case("gd", {"learning_rate": 0.1}, 300, 1e-8),
     Case("sgd", {"learning_rate": 0.1}, 300, 1e-8),
     # eta_t = 0.15 sqrt(10 / (10 + t)) decays to 0.02; sum_t eta_t ~ 18, exp(-18) ~ 1e-8.
-    Case("gd", {"learning_rate": 0.15, "offset": 10.0}, 500, 1e-6,
-         {"schedule": "inverse_sqrt"}, "gd-inverse_sqrt"),
+    Case(
+        "gd",
+        {"learning_rate": 0.15, "offset": 10.0},
+        500,
+        1e-6,
+        {"schedule": "inverse_sqrt"},
+        "gd-inverse_sqrt",
+    ),
     # eta_t = 0.05 (1 + t / 300) stays below 2 / L = 0.2; sum_t eta_t ~ 22.
-    Case("gd", {"learning_rate": 0.05, "offset": 300.0}, 300, 1e-7,
-         {"schedule": "increasing"}, "gd-increasing"),
+    Case(
+        "gd",
+        {"learning_rate": 0.05, "offset": 300.0},
+        300,
+        1e-7,
+        {"schedule": "increasing"},
+        "gd-increasing",
+    ),
     Case("gd", {"learning_rate": 0.1}, 300, 1e-8, {"schedule": "constant"}, "gd-constant"),
     # Heavy ball / Nesterov with beta = 0.5 converge linearly, faster than GD.
     Case("heavy_ball", {"learning_rate": 0.1, "momentum": 0.5}, 300, 1e-8),
@@ -128,31 +150,64 @@ CASES = [
     # ends oscillating in a box of side O(eta) around c: tol = 5 sqrt(d) eta ~ 0.02.
     Case("sign_gd", {"learning_rate": 0.002}, 3000, 5 * math.sqrt(D) * 0.002),
     # Sign GD, eta_t = 0.05 sqrt(10 / (10 + t)) -> 0.0035 at t = 2000: tol = 5 sqrt(d) eta_T.
-    Case("sign_gd", {"learning_rate": 0.05, "offset": 10.0}, 2000, 0.04,
-         {"schedule": "inverse_sqrt"}, "sign_gd-inverse_sqrt"),
+    Case(
+        "sign_gd",
+        {"learning_rate": 0.05, "offset": 10.0},
+        2000,
+        0.04,
+        {"schedule": "inverse_sqrt"},
+        "sign_gd-inverse_sqrt",
+    ),
     # Normalized GD, constant step: every step has length eta, so it ends within ~eta of c.
     Case("normalized_gd", {"learning_rate": 0.005}, 2000, 2 * 0.005),
-    Case("normalized_gd", {"learning_rate": 0.1, "offset": 10.0}, 3000, 0.01,
-         {"schedule": "inverse_sqrt"}, "normalized_gd-inverse_sqrt"),
+    Case(
+        "normalized_gd",
+        {"learning_rate": 0.1, "offset": 10.0},
+        3000,
+        0.01,
+        {"schedule": "inverse_sqrt"},
+        "normalized_gd-inverse_sqrt",
+    ),
     # Greedy coordinate descent: coordinate-wise smoothness A_ii <= 10, eta = 0.1; linear
     # rate ~ 1 - eta mu / d = 0.98 in f, so 1000 steps give ~1e-9 in f.
     Case("steepest_l1", {"learning_rate": 0.1}, 1000, 1e-3),
     # Normalized coordinate steps have length eta_t -> 0.1 sqrt(10 / 2010) = 0.007.
-    Case("steepest_l1", {"learning_rate": 0.1, "offset": 10.0}, 2000, 0.05,
-         {"normalized": True, "schedule": "inverse_sqrt"}, "steepest_l1-normalized"),
+    Case(
+        "steepest_l1",
+        {"learning_rate": 0.1, "offset": 10.0},
+        2000,
+        0.05,
+        {"normalized": True, "schedule": "inverse_sqrt"},
+        "steepest_l1-normalized",
+    ),
     Case("steepest_l2", {"learning_rate": 0.1}, 300, 1e-8),
-    Case("steepest_l2", {"learning_rate": 0.005}, 2000, 2 * 0.005, {"normalized": True},
-         "steepest_l2-normalized"),
+    Case(
+        "steepest_l2",
+        {"learning_rate": 0.005},
+        2000,
+        2 * 0.005,
+        {"normalized": True},
+        "steepest_l2-normalized",
+    ),
     # l_inf smoothness L_inf = max_{s in {-1,1}^d} s^T A s <= d L = 50, so eta = 0.02 < 2 /
     # L_inf; f decreases by a factor 1 - 2 eta mu (1 - eta L_inf / 2) = 0.98 per step.
     Case("steepest_linf", {"learning_rate": 0.02}, 2000, 1e-5),
-    Case("steepest_descent", {"learning_rate": 0.02}, 2000, 1e-5, {"norm": "linf"},
-         "steepest_descent-linf"),
+    Case(
+        "steepest_descent",
+        {"learning_rate": 0.02},
+        2000,
+        1e-5,
+        {"norm": "linf"},
+        "steepest_descent-linf",
+    ),
     Case("coordinate_descent", {"learning_rate": 0.1}, 1000, 1e-3),
 ]
 
-FACTORIES = {**OPTIMIZERS, "steepest_descent": steepest_descent,
-             "coordinate_descent": coordinate_descent}
+FACTORIES = {
+    **OPTIMIZERS,
+    "steepest_descent": steepest_descent,
+    "coordinate_descent": coordinate_descent,
+}
 
 
 def test_battery_covers_every_registered_optimizer():
@@ -184,8 +239,16 @@ def test_second_call_does_not_recompile():
 
 def test_vmap_over_learning_rates_matches_single_runs():
     lrs = np.array([0.02, 0.05, 0.1])
-    traj = train(quadratic, _init(3), sign_gd, steps=20, data=(A, C),
-                 hparams={"learning_rate": lrs}, num_logs=2, progress=False)
+    traj = train(
+        quadratic,
+        _init(3),
+        sign_gd,
+        steps=20,
+        data=(A, C),
+        hparams={"learning_rate": lrs},
+        num_logs=2,
+        progress=False,
+    )
     batched = np.asarray(_flat(traj.params))
     for i, lr in enumerate(lrs):
         np.testing.assert_allclose(batched[i], _run(sign_gd, {"learning_rate": lr}, 20))
@@ -249,8 +312,10 @@ def test_dual_norm_identity(a, b, norm):
     """<g, Δ> = ||g||_*^2 and ||Δ|| = ||g||_* for the unnormalized steepest direction."""
     g = {"a": jnp.array(a), "b": jnp.array(b)}
     delta = _apply(scale_by_steepest(norm), g)
-    inner = sum(float(jnp.vdot(x, y)) for x, y in zip(jax.tree.leaves(g),
-                                                      jax.tree.leaves(delta), strict=True))
+    inner = sum(
+        float(jnp.vdot(x, y))
+        for x, y in zip(jax.tree.leaves(g), jax.tree.leaves(delta), strict=True)
+    )
     dual = _norm(g, {"l1": "linf", "l2": "l2", "linf": "l1"}[norm])
     assert inner == pytest.approx(dual**2, rel=1e-12, abs=1e-12)
     assert _norm(delta, norm) == pytest.approx(dual, rel=1e-12, abs=1e-12)
@@ -261,8 +326,13 @@ ZERO = {"a": jnp.zeros(2), "b": jnp.zeros((2, 2))}
 
 @pytest.mark.parametrize(
     "tx",
-    [scale_by_sign(), scale_by_global_norm(), sign_gd(0.1), normalized_gd(0.1),
-     *[scale_by_steepest(n, z) for n in ("l1", "l2", "linf") for z in (False, True)]],
+    [
+        scale_by_sign(),
+        scale_by_global_norm(),
+        sign_gd(0.1),
+        normalized_gd(0.1),
+        *[scale_by_steepest(n, z) for n in ("l1", "l2", "linf") for z in (False, True)],
+    ],
 )
 def test_zero_gradient_gives_zero_update(tx):
     out = _apply(tx, ZERO)

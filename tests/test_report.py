@@ -40,28 +40,54 @@ def run(tmp_path: Path, png: bytes) -> Results:
     folder.mkdir()
     (folder / "loss.png").write_bytes(png)
     return Results(
-        experiment="min-norm", preset="quick", config={"seed": 0},
-        scalars={"pinv": {"relative_distance": 1.234e-9, "ratio": 0.5},
-                 "losses": [float(i) for i in range(20)], "short": [1, 2.5, 3],
-                 "steps": 100000, "converged": True},
-        meta={"versions": {"implicitbias": "0.1.0", "jax": "0.4.35"}, "backend": "cpu",
-              "devices": ["TFRT_CPU_0"], "wall_seconds": 2.3456},
+        experiment="min-norm",
+        preset="quick",
+        config={"seed": 0},
+        scalars={
+            "pinv": {"relative_distance": 1.234e-9, "ratio": 0.5},
+            "losses": [float(i) for i in range(20)],
+            "short": [1, 2.5, 3],
+            "steps": 100000,
+            "converged": True,
+        },
+        meta={
+            "versions": {"implicitbias": "0.1.0", "jax": "0.4.35"},
+            "backend": "cpu",
+            "devices": ["TFRT_CPU_0"],
+            "wall_seconds": 2.3456,
+        },
         path=folder,
     )
 
 
 @pytest.fixture
 def outcomes() -> list[Outcome | dict]:
-    common = dict(source="seed.md §2", quantity="relative distance to pinv solution",
-                  criterion="<= 1e-06", run=None)
+    common = dict(
+        source="seed.md §2",
+        quantity="relative distance to pinv solution",
+        criterion="<= 1e-06",
+        run=None,
+    )
     return [
         Outcome(id="min-norm/pinv", statement=EVIL, measured=1.234e-9, holds=True, **common),
-        Outcome(id="min-norm/ratio", statement="ratio is small", measured=0.5, holds=False,
-                **common),
-        Outcome(id="min-norm/broken", statement="cannot be measured", measured=None,
-                holds=None, error="KeyError: 'missing'", **common),
-        Outcome(id="min-norm/as-dict", statement="stored outcome", measured=12345.678,
-                holds=True, **common).to_dict(),
+        Outcome(
+            id="min-norm/ratio", statement="ratio is small", measured=0.5, holds=False, **common
+        ),
+        Outcome(
+            id="min-norm/broken",
+            statement="cannot be measured",
+            measured=None,
+            holds=None,
+            error="KeyError: 'missing'",
+            **common,
+        ),
+        Outcome(
+            id="min-norm/as-dict",
+            statement="stored outcome",
+            measured=12345.678,
+            holds=True,
+            **common,
+        ).to_dict(),
     ]
 
 
@@ -70,8 +96,9 @@ def page(run: Results, outcomes: list[Outcome | dict]) -> str:
     return render_report(title="Claims <check>", outcomes=outcomes, runs=[run])
 
 
-def test_write_report_writes_the_rendered_page(tmp_path: Path, run: Results,
-                                               outcomes: list[Outcome | dict]) -> None:
+def test_write_report_writes_the_rendered_page(
+    tmp_path: Path, run: Results, outcomes: list[Outcome | dict]
+) -> None:
     target = tmp_path / "out" / "report.html"
     assert not target.exists()
     written = write_report(target, title="My report", outcomes=outcomes, runs=[run])
@@ -100,8 +127,11 @@ def test_claim_ids_and_escaped_statement(page: str) -> None:
 def test_verdict_cells_are_distinct_and_show_errors(page: str) -> None:
     assert '<td class="holds">holds</td>' in page
     assert '<td class="fails">does not hold</td>' in page
-    assert re.search(r'<td class="error">error<span class="error-text">KeyError: '
-                     r"&#x27;missing&#x27;</span></td>", page)
+    assert re.search(
+        r'<td class="error">error<span class="error-text">KeyError: '
+        r"&#x27;missing&#x27;</span></td>",
+        page,
+    )
     assert page.count('<td class="holds">') == 2
     assert page.count('<td class="fails">') == 1
     assert page.count('<td class="error">') == 1
@@ -116,16 +146,27 @@ def test_figure_embedded_as_base64(page: str, png: bytes) -> None:
 
 def test_page_is_self_contained(page: str) -> None:
     lowered = page.lower()
-    for bad in ('src="http', "href=\"http", "src='http", "<link", "<script", "@import",
-                "url("):
+    for bad in ('src="http', 'href="http', "src='http", "<link", "<script", "@import", "url("):
         assert bad not in lowered
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (1.234e-9, "1.234e-09"), (0.5, "0.5"), (12.3456, "12.35"), (0.001, "0.001"),
-    (0.000999, "9.990e-04"), (12345.678, "1.235e+04"), (9999.5, "1.000e+04"),
-    (-2.5e-7, "-2.500e-07"), (0.0, "0"), (None, "\u2014"), (float("nan"), "nan"), (42, "42"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.234e-9, "1.234e-09"),
+        (0.5, "0.5"),
+        (12.3456, "12.35"),
+        (0.001, "0.001"),
+        (0.000999, "9.990e-04"),
+        (12345.678, "1.235e+04"),
+        (9999.5, "1.000e+04"),
+        (-2.5e-7, "-2.500e-07"),
+        (0.0, "0"),
+        (None, "\u2014"),
+        (float("nan"), "nan"),
+        (42, "42"),
+    ],
+)
 def test_format_number(value: float | None, text: str) -> None:
     assert format_number(value) == text
 
@@ -151,9 +192,13 @@ def test_run_section_header_and_meta(page: str, run: Results) -> None:
     assert "min-norm / quick" in page
     assert html.escape(str(run.path)) in page
     assert '<span class="status-ok">ok</span>' in page
-    for text in ("<td>implicitbias version</td><td>0.1.0</td>", "<td>jax version</td>"
-                 "<td>0.4.35</td>", "<td>backend</td><td>cpu</td>",
-                 "<td>devices</td><td>TFRT_CPU_0</td>", "<td>wall time</td><td>2.346 s</td>"):
+    for text in (
+        "<td>implicitbias version</td><td>0.1.0</td>",
+        "<td>jax version</td><td>0.4.35</td>",
+        "<td>backend</td><td>cpu</td>",
+        "<td>devices</td><td>TFRT_CPU_0</td>",
+        "<td>wall time</td><td>2.346 s</td>",
+    ):
         assert text in page
 
 
@@ -167,8 +212,14 @@ def test_dict_outcome_renders_like_outcome(outcomes: list[Outcome | dict]) -> No
 
 
 def test_run_without_path_and_failed_status() -> None:
-    run = Results(experiment="edge", preset="quick", config={}, scalars={"loss": "nan"},
-                  status="diverged", message="loss became <inf> at step 12")
+    run = Results(
+        experiment="edge",
+        preset="quick",
+        config={},
+        scalars={"loss": "nan"},
+        status="diverged",
+        message="loss became <inf> at step 12",
+    )
     page = render_report(title="t", outcomes=[], runs=[run])
     assert "(not saved)" in page
     assert '<span class="status-bad">diverged</span>' in page

@@ -72,8 +72,15 @@ def test_a_failing_write_keeps_the_old_file(tmp_path: Path, monkeypatch, failing
 
 
 def test_to_jsonable():
-    out = to_jsonable({1: np.int64(3), "b": np.bool_(True), "f": np.float32(0.5),
-                       "t": (np.arange(2), Path("a/b")), "bad": [math.inf, np.nan]})
+    out = to_jsonable(
+        {
+            1: np.int64(3),
+            "b": np.bool_(True),
+            "f": np.float32(0.5),
+            "t": (np.arange(2), Path("a/b")),
+            "bad": [math.inf, np.nan],
+        }
+    )
     assert out == {"1": 3, "b": True, "f": 0.5, "t": [[0, 1], "a/b"], "bad": ["inf", "nan"]}
     assert type(out["1"]) is int and type(out["b"]) is bool and type(out["f"]) is float
     json.dumps(out, allow_nan=False)  # strict JSON
@@ -125,20 +132,48 @@ def test_new_run_dir_raises_when_every_name_is_taken(tmp_runs: Path, monkeypatch
 def _results() -> Results:
     rs = np.random.RandomState(0)
     steps = np.array([0, 1, 3, 10, 30], dtype=np.int64)
-    outcome = Outcome(id="x/claim", statement="s", source="src", quantity="q",
-                      criterion="<= 1e-08", measured=1.25e-9, holds=True)
-    failed = Outcome(id="x/broken", statement="s2", source="src", quantity="q",
-                     criterion="> 1", measured=None, holds=None, error="KeyError: 'a'")
+    outcome = Outcome(
+        id="x/claim",
+        statement="s",
+        source="src",
+        quantity="q",
+        criterion="<= 1e-08",
+        measured=1.25e-9,
+        holds=True,
+    )
+    failed = Outcome(
+        id="x/broken",
+        statement="s2",
+        source="src",
+        quantity="q",
+        criterion="> 1",
+        measured=None,
+        holds=None,
+        error="KeyError: 'a'",
+    )
     return Results(
-        experiment="exp", preset="quick", config={"n": 5, "lr": 0.1, "tags": [1, 2]},
-        scalars={"a": {"b": 1.0 / 3.0, "c": [1, 2.5, -3e-300], "d": {"e": True, "f": None}},
-                 "g": np.float64(2.0) ** 0.5, "h": np.int64(7), "i": "text", "j": 1e300},
-        arrays={"steps": steps, "w": rs.randn(4, 3), "mask": np.array([True, False]),
-                "empty": np.zeros((0, 2)), "f32": rs.randn(3).astype(np.float32)},
+        experiment="exp",
+        preset="quick",
+        config={"n": 5, "lr": 0.1, "tags": [1, 2]},
+        scalars={
+            "a": {"b": 1.0 / 3.0, "c": [1, 2.5, -3e-300], "d": {"e": True, "f": None}},
+            "g": np.float64(2.0) ** 0.5,
+            "h": np.int64(7),
+            "i": "text",
+            "j": 1e300,
+        },
+        arrays={
+            "steps": steps,
+            "w": rs.randn(4, 3),
+            "mask": np.array([True, False]),
+            "empty": np.zeros((0, 2)),
+            "f32": rs.randn(3).astype(np.float32),
+        },
         metrics={"loss": rs.rand(5, 2), "dist": rs.rand(5, 2) * 1e-17},
         claims=[outcome.to_dict(), failed.to_dict()],
         meta={"versions": {"jax": "x"}, "wall_seconds": 1.5},
-        status="ok", message="",
+        status="ok",
+        message="",
     )
 
 
@@ -150,11 +185,19 @@ def test_save_load_round_trip(tmp_runs: Path):
     loaded = load(path)
     assert loaded.path == path
     assert (loaded.experiment, loaded.preset, loaded.status, loaded.message) == (
-        "exp", "quick", "ok", "")
+        "exp",
+        "quick",
+        "ok",
+        "",
+    )
     assert loaded.config == original.config
-    assert loaded.scalars == {"a": {"b": 1.0 / 3.0, "c": [1, 2.5, -3e-300],
-                                    "d": {"e": True, "f": None}},
-                              "g": 2.0**0.5, "h": 7, "i": "text", "j": 1e300}
+    assert loaded.scalars == {
+        "a": {"b": 1.0 / 3.0, "c": [1, 2.5, -3e-300], "d": {"e": True, "f": None}},
+        "g": 2.0**0.5,
+        "h": 7,
+        "i": "text",
+        "j": 1e300,
+    }
     assert loaded.claims == original.claims
     assert loaded.meta == original.meta
     assert set(loaded.arrays) == set(original.arrays)
@@ -266,8 +309,9 @@ def test_lab_run_results_and_arrays_match_what_it_returned(saved_smoke: Results)
         np.testing.assert_array_equal(loaded.metrics[name], value, err_msg=name)
     # The stored numbers are the ones of the problem: X^+ y from lstsq.
     X, y = loaded.arrays["X"], loaded.arrays["y"]
-    np.testing.assert_allclose(loaded.arrays["w_star"], np.linalg.lstsq(X, y, rcond=None)[0],
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        loaded.arrays["w_star"], np.linalg.lstsq(X, y, rcond=None)[0], rtol=0, atol=1e-12
+    )
 
 
 def test_run_from_reproduces_the_numbers(saved_smoke: Results, tmp_runs: Path):
@@ -282,18 +326,18 @@ def test_run_from_reproduces_the_numbers(saved_smoke: Results, tmp_runs: Path):
     _assert_same_numbers(first["scalars"], second["scalars"])
     assert first["claims"] == second["claims"]
     for name in ("final_params", "w_star", "targets", "w_random"):
-        np.testing.assert_allclose(again.arrays[name], saved_smoke.arrays[name],
-                                   rtol=1e-12, atol=0, err_msg=name)
-    np.testing.assert_allclose(again.metrics["dist"], saved_smoke.metrics["dist"],
-                               rtol=1e-12, atol=1e-15)  # tail values are round-off ~1e-16
+        np.testing.assert_allclose(
+            again.arrays[name], saved_smoke.arrays[name], rtol=1e-12, atol=0, err_msg=name
+        )
+    np.testing.assert_allclose(
+        again.metrics["dist"], saved_smoke.metrics["dist"], rtol=1e-12, atol=1e-15
+    )  # tail values are round-off ~1e-16
 
 
-def test_run_from_accepts_the_folder_and_rejects_other_paths(saved_smoke: Results,
-                                                             tmp_path: Path):
+def test_run_from_accepts_the_folder_and_rejects_other_paths(saved_smoke: Results, tmp_path: Path):
     again = lab.run_from(saved_smoke.path, out=None)
     assert again.path is None
-    assert again.get("pinv.norm_gd") == pytest.approx(saved_smoke.get("pinv.norm_gd"),
-                                                      rel=1e-12)
+    assert again.get("pinv.norm_gd") == pytest.approx(saved_smoke.get("pinv.norm_gd"), rel=1e-12)
     with pytest.raises(ConfigError) as err:
         lab.run_from(tmp_path / "missing.json", out=None)
     assert err.value.param == "--from"
@@ -307,8 +351,7 @@ def test_lab_run_restores_x64(saved_smoke: Results):
     assert jax.config.jax_enable_x64  # conftest's setting survives lab.run
     jax.config.update("jax_enable_x64", False)
     try:
-        res = lab.run("min-norm", "smoke", {"sgd": False, "plane": False, "steps": 50},
-                      out=None)
+        res = lab.run("min-norm", "smoke", {"sgd": False, "plane": False, "steps": 50}, out=None)
         assert not jax.config.jax_enable_x64
     finally:
         jax.config.update("jax_enable_x64", True)

@@ -64,8 +64,7 @@ def test_seed_stream_0_equals_the_seed_code(seed000, b):
     # Same arithmetic in another order: ~1e-15 relative.
     assert row["norm_per_seed"][0] == pytest.approx(np.linalg.norm(w), rel=1e-10)
     assert row["train_mse_per_seed"][0] == pytest.approx(np.mean((X @ w - y) ** 2), rel=1e-9)
-    assert row["test_mse_per_seed"][0] == pytest.approx(np.mean((X_te @ w - y_te) ** 2),
-                                                        rel=1e-9)
+    assert row["test_mse_per_seed"][0] == pytest.approx(np.mean((X_te @ w - y_te) ** 2), rel=1e-9)
 
 
 def test_the_seed_printed_norms_are_not_what_its_code_gives(seed000):
@@ -126,8 +125,12 @@ def test_seed_claims_measured_and_theory_matches(seed000):
         excess = row["train_mse_time_average"] - base
         assert excess == pytest.approx(row["predicted_train_mse"] - base, rel=0.15), b
     ids = {c["id"]: c for c in seed000.claims}
-    assert set(ids) == {"sgd-noise/seed-000-test", "sgd-noise/seed-000-norm",
-                        "sgd-noise/seed-000-train", "sgd-noise/sgd-stationary-covariance"}
+    assert set(ids) == {
+        "sgd-noise/seed-000-test",
+        "sgd-noise/seed-000-norm",
+        "sgd-noise/seed-000-train",
+        "sgd-noise/sgd-stationary-covariance",
+    }
     assert all(Outcome(**c).error is None for c in seed000.claims)
     assert ids["sgd-noise/seed-000-train"]["holds"] is True
     # Batch 1 has the HIGHER test MSE (theory: + tr(H_test Sigma)): the seed's claim fails.
@@ -135,9 +138,12 @@ def test_seed_claims_measured_and_theory_matches(seed000):
 
 
 def test_table_sampler_replays_rows_and_weights_pad():
-    data = {"X": jnp.arange(12.0).reshape(6, 2), "y": jnp.arange(6.0),
-            "table": jnp.array([[5, 1, 0], [2, 3, 0]], dtype=jnp.int16),
-            "weights": jnp.array([0.5, 0.5, 0.0])}
+    data = {
+        "X": jnp.arange(12.0).reshape(6, 2),
+        "y": jnp.arange(6.0),
+        "table": jnp.array([[5, 1, 0], [2, 3, 0]], dtype=jnp.int16),
+        "weights": jnp.array([0.5, 0.5, 0.0]),
+    }
     batch = sn.TableSampler(3).take(data, None, jnp.asarray(1), 6)
     np.testing.assert_array_equal(batch["y"], [2.0, 3.0, 0.0])
     w = jnp.array([1.0, -1.0])
@@ -222,8 +228,7 @@ def test_matched_train_loss_picks_the_first_step_at_the_common_level():
 
     loss = np.array([[1.0, 1.0, 1.0, 1.0], [0.5, 0.8, 0.4, 0.9], [0.2, 0.6, 0.3, 0.7]])
     err = np.array([[0.9] * 4, [0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]])
-    traj = SimpleNamespace(metrics={"loss": loss, "test_error": err},
-                           steps=np.array([0, 10, 20]))
+    traj = SimpleNamespace(metrics={"loss": loss, "test_error": err}, steps=np.array([0, 10, 20]))
     rows = [{}, {}]
     target = sn._matched_train_loss(traj, rows, 2)
     assert target == 0.7  # the largest of the members' lowest losses (member 3)

@@ -103,14 +103,16 @@ def test_closest_interpolator_interpolates_and_is_the_nearest():
 
 def test_closest_interpolator_from_zero_is_pinv_and_batches_rows():
     X, y = _problem(4, 10, seed=6)
-    np.testing.assert_allclose(theory.closest_interpolator(X, y, np.zeros(10)),
-                               _lstsq_min_norm(X, y), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        theory.closest_interpolator(X, y, np.zeros(10)), _lstsq_min_norm(X, y), rtol=0, atol=1e-12
+    )
     w0 = np.random.RandomState(7).randn(3, 10)
     batch = theory.closest_interpolator(X, y, w0)
     assert batch.shape == (3, 10)
     for k in range(3):
-        np.testing.assert_allclose(batch[k], theory.closest_interpolator(X, y, w0[k]),
-                                   rtol=0, atol=1e-13)
+        np.testing.assert_allclose(
+            batch[k], theory.closest_interpolator(X, y, w0[k]), rtol=0, atol=1e-13
+        )
 
 
 def test_null_projector():
@@ -138,8 +140,9 @@ def test_ridge_tends_to_pinv_as_lambda_goes_to_zero():
     G = X @ X.T
     slope = 6 * np.linalg.norm(X.T @ np.linalg.solve(G, np.linalg.solve(G, y)))
     lam = 1e-8
-    np.testing.assert_allclose(np.linalg.norm(theory.ridge(X, y, lam) - w_pinv),
-                               slope * lam, rtol=1e-4)  # O(lambda) and round-off
+    np.testing.assert_allclose(
+        np.linalg.norm(theory.ridge(X, y, lam) - w_pinv), slope * lam, rtol=1e-4
+    )  # O(lambda) and round-off
     path = theory.ridge_path(X, y, lambdas)
     assert path.shape == (15, 15)
     np.testing.assert_allclose(path[3], theory.ridge(X, y, lambdas[3]), rtol=0, atol=0)
@@ -166,10 +169,13 @@ def test_spectrum_and_smoothness_of_a_diagonal_problem():
     assert theory.smoothness(X) == pytest.approx(4.0, rel=1e-14)
 
 
-@pytest.mark.parametrize("lr, rate", [
-    (0.3, 0.85),    # below 2 / (lambda_min+ + lambda_max) = 0.444: the bottom mode is slowest
-    (0.45, 0.8),    # above it: the top mode, |1 - 0.45 * 4| = 0.8, is slowest
-])
+@pytest.mark.parametrize(
+    "lr, rate",
+    [
+        (0.3, 0.85),  # below 2 / (lambda_min+ + lambda_max) = 0.444: the bottom mode is slowest
+        (0.45, 0.8),  # above it: the top mode, |1 - 0.45 * 4| = 0.8, is slowest
+    ],
+)
 def test_gd_contraction_of_a_diagonal_problem(lr, rate):
     X, _ = _diag_problem()
     out = theory.gd_contraction(X, lr)
@@ -260,14 +266,22 @@ def test_engine_gd_converges_to_the_closest_interpolator(shape, seed, scale):
     L, lam_min = eig.max(), eig.min()
     target = w0 + _lstsq_min_norm(X, y - X @ w0)
     assert np.linalg.norm(target - theory.closest_interpolator(X, y, w0)) <= (
-        1e-10 * np.linalg.norm(target))
+        1e-10 * np.linalg.norm(target)
+    )
     # With lr = 1/L every mode contracts at least by rho = 1 - lambda_min / L per step.
     rho = 1.0 - lam_min / L
     e0 = np.linalg.norm(w0 - target)
     goal = 1e-10 * np.linalg.norm(target)
     steps = 1 if rho <= 1e-12 or e0 <= goal else math.ceil(math.log(goal / e0) / math.log(rho))
     assume(steps <= 200_000)  # rejects the rare very ill-conditioned draws
-    traj = train(least_squares, w0[None], gd, steps=steps + 5, data=(X, y),
-                 hparams={"learning_rate": 1.0 / L}, log_at=np.array([steps + 5]))
+    traj = train(
+        least_squares,
+        w0[None],
+        gd,
+        steps=steps + 5,
+        data=(X, y),
+        hparams={"learning_rate": 1.0 / L},
+        log_at=np.array([steps + 5]),
+    )
     w = np.asarray(traj.params[0])
     assert np.linalg.norm(w - target) <= 1e-8 * np.linalg.norm(target)

@@ -39,9 +39,15 @@ from implicitbias.web import api, make_server, start_in_thread
 from implicitbias.web.server import safe_child
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = os.environ.get("IMPLICITBIAS_WEB_SCREENSHOTS")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -61,9 +67,15 @@ def runs_root(tmp_path_factory) -> Path:
     verify = root / "verify-quick-20200101T000000Z-abcdef"  # what `verify` writes
     verify.mkdir()
     (verify / "report.html").write_text("<html><body>verify report</body></html>")
-    (verify / "claims.json").write_text(json.dumps([
-        {"id": "a", "holds": True, "error": None}, {"id": "b", "holds": False, "error": None},
-        {"id": "c", "holds": None, "error": "run failed"}]))
+    (verify / "claims.json").write_text(
+        json.dumps(
+            [
+                {"id": "a", "holds": True, "error": None},
+                {"id": "b", "holds": False, "error": None},
+                {"id": "c", "holds": None, "error": "run failed"},
+            ]
+        )
+    )
     (root / "not-a-run").mkdir()  # no config.json, no claims.json: not listed
     (base / "secret.txt").write_text("SECRET")
     (root / ".hidden.json").write_text("{}")
@@ -90,10 +102,17 @@ def run_name(runs_root) -> str:
     return folder.name
 
 
-def _request(server, path: str, *, method: str = "GET", body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    req = urllib.request.Request(server.url.rstrip("/") + path, data=body, method=method,
-                                 headers=headers or {})
+def _request(
+    server,
+    path: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    req = urllib.request.Request(
+        server.url.rstrip("/") + path, data=body, method=method, headers=headers or {}
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, dict(resp.headers), resp.read()
@@ -116,15 +135,18 @@ def _raw(server, data: bytes) -> bytes:
 
 
 def _raw_status(server, path: str) -> int:
-    answer = _raw(server, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Connection: close\r\n\r\n".encode("latin-1"))
+    answer = _raw(
+        server,
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"),
+    )
     return int(answer.split(b" ", 2)[1])
 
 
 def _post(server, payload, *, content_type: str = "application/json"):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return _request(server, "/api/max-margin", method="POST", body=body,
-                    headers={"Content-Type": content_type})
+    return _request(
+        server, "/api/max-margin", method="POST", body=body, headers={"Content-Type": content_type}
+    )
 
 
 def _alive(server) -> None:
@@ -136,9 +158,14 @@ def _alive(server) -> None:
 
 
 def test_pages_and_assets_are_served(server):
-    for path, marker in [("/", b"implicitbias explorer"), ("/min-norm", b"Minimum-norm"),
-                         ("/flat-sharp", b"Flat vs sharp"), ("/max-margin", b"Max-margin"),
-                         ("/runs", b"Runs"), ("/static/common.js", b"const IB")]:
+    for path, marker in [
+        ("/", b"implicitbias explorer"),
+        ("/min-norm", b"Minimum-norm"),
+        ("/flat-sharp", b"Flat vs sharp"),
+        ("/max-margin", b"Max-margin"),
+        ("/runs", b"Runs"),
+        ("/static/common.js", b"const IB"),
+    ]:
         status, headers, body = _request(server, path)
         assert status == 200, path
         assert marker in body, path
@@ -159,15 +186,33 @@ def test_server_binds_loopback_by_default():
         srv.server_close()
 
 
-@pytest.mark.parametrize("path", [
-    "/static/../server.py", "/static/%2e%2e/server.py", "/static/..%2fserver.py",
-    "/static/api.py", "/static/", "/static/.hidden",
-    "/runs/../secret.txt", "/runs/%2e%2e/secret.txt", "/runs/..%2fsecret.txt",
-    "/runs/%2e%2e%2fsecret.txt", "/runs/outside/secret.txt", "/runs/.hidden.json",
-    "/runs//etc/passwd", "/runs/%2fetc%2fpasswd", "/runs/..\\secret.txt",
-    "/runs/%00", "/runs/", "/runs/nope/report.html", "/runs/../runs/../secret.txt",
-    "/secret.txt", "/../secret.txt", "/api/nothing",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../server.py",
+        "/static/%2e%2e/server.py",
+        "/static/..%2fserver.py",
+        "/static/api.py",
+        "/static/",
+        "/static/.hidden",
+        "/runs/../secret.txt",
+        "/runs/%2e%2e/secret.txt",
+        "/runs/..%2fsecret.txt",
+        "/runs/%2e%2e%2fsecret.txt",
+        "/runs/outside/secret.txt",
+        "/runs/.hidden.json",
+        "/runs//etc/passwd",
+        "/runs/%2fetc%2fpasswd",
+        "/runs/..\\secret.txt",
+        "/runs/%00",
+        "/runs/",
+        "/runs/nope/report.html",
+        "/runs/../runs/../secret.txt",
+        "/secret.txt",
+        "/../secret.txt",
+        "/api/nothing",
+    ],
+)
 def test_traversal_and_unknown_paths_are_404(server, path):
     assert _raw_status(server, path) == 404
     _alive(server)
@@ -260,8 +305,7 @@ def test_solver_trouble_is_a_4xx_not_a_500(server):
 
 BAD_PAYLOADS = [
     ({"points": [], "labels": []}, "points"),
-    ({"points": [[1, 2]] * (api.MAX_POINTS + 1), "labels": [1] * (api.MAX_POINTS + 1)},
-     "points"),
+    ({"points": [[1, 2]] * (api.MAX_POINTS + 1), "labels": [1] * (api.MAX_POINTS + 1)}, "points"),
     ({"points": [[1, 2]], "labels": [1, -1]}, "labels"),
     ({"points": [[1, 2]], "labels": [0]}, "labels[0]"),
     ({"points": [[1, 2]], "labels": [True]}, "labels[0]"),
@@ -289,14 +333,17 @@ def test_bad_api_inputs_are_400_with_a_message(server, payload, param):
     assert message.startswith(f"`{param}`: expected "), message
 
 
-@pytest.mark.parametrize(("body", "content_type", "status"), [
-    (b'{"points": [[1, NaN]], "labels": [1]}', "application/json", 400),
-    (b'{"points": [[1, Infinity]], "labels": [1]}', "application/json", 400),
-    (b'{"points": [[1, 1e999]], "labels": [1]}', "application/json", 400),
-    (b'{"points": [[1, 2]', "application/json", 400),
-    (b"\xff\xfe", "application/json", 400),
-    (b'{"points": [[1, 2]], "labels": [1]}', "text/plain", 415),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b'{"points": [[1, NaN]], "labels": [1]}', "application/json", 400),
+        (b'{"points": [[1, Infinity]], "labels": [1]}', "application/json", 400),
+        (b'{"points": [[1, 1e999]], "labels": [1]}', "application/json", 400),
+        (b'{"points": [[1, 2]', "application/json", 400),
+        (b"\xff\xfe", "application/json", 400),
+        (b'{"points": [[1, 2]], "labels": [1]}', "text/plain", 415),
+    ],
+)
 def test_malformed_bodies_are_4xx(server, body, content_type, status):
     got, _, answer = _post(server, body, content_type=content_type)
     assert got == status
@@ -305,19 +352,31 @@ def test_malformed_bodies_are_4xx(server, body, content_type, status):
 
 
 def test_protocol_abuse_gets_4xx_and_the_server_survives(server):
-    big = 'POST /api/max-margin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json' \
-          '\r\nContent-Length: 100000000\r\n\r\n'  # refused before any body is read
+    big = (
+        "POST /api/max-margin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+        "\r\nContent-Length: 100000000\r\n\r\n"
+    )  # refused before any body is read
     assert b" 413 " in _raw(server, big.encode())
     no_length = "POST /api/max-margin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     assert b" 411 " in _raw(server, no_length.encode())
-    bad_length = ("POST /api/max-margin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x\r\n"
-                  "Connection: close\r\n\r\n")
+    bad_length = (
+        "POST /api/max-margin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x\r\n"
+        "Connection: close\r\n\r\n"
+    )
     assert b" 400 " in _raw(server, bad_length.encode())
     assert b" 400 " in _raw(server, b"NONSENSE\r\n\r\n")
     assert _request(server, "/api/max-margin")[0] == 405  # GET on the POST endpoint
     assert _request(server, "/api/runs", method="DELETE")[0] == 405
-    assert _request(server, "/min-norm", method="POST", body=b"{}",
-                    headers={"Content-Type": "application/json"})[0] == 405
+    assert (
+        _request(
+            server,
+            "/min-norm",
+            method="POST",
+            body=b"{}",
+            headers={"Content-Type": "application/json"},
+        )[0]
+        == 405
+    )
     # DNS rebinding: a loopback server answers only to its own host names
     status, _, body = _request(server, "/api/runs", headers={"Host": "evil.example:80"})
     assert status == 403 and b"Host" in body
@@ -328,9 +387,12 @@ def test_protocol_abuse_gets_4xx_and_the_server_survives(server):
 def test_concurrent_good_and_bad_requests_are_all_answered(server):
     from concurrent.futures import ThreadPoolExecutor
 
-    jobs = [("/api/runs", None, 200), ("/runs/../secret.txt", None, 404),
-            ("/api/max-margin", {"points": [[1, 2]], "labels": [1]}, 200),
-            ("/api/max-margin", {"points": [[1, "x"]], "labels": [1]}, 400)] * 6
+    jobs = [
+        ("/api/runs", None, 200),
+        ("/runs/../secret.txt", None, 404),
+        ("/api/max-margin", {"points": [[1, 2]], "labels": [1]}, 200),
+        ("/api/max-margin", {"points": [[1, "x"]], "labels": [1]}, 400),
+    ] * 6
 
     def one(job):
         path, payload, _ = job
@@ -361,16 +423,30 @@ def test_safe_child_refuses_everything_outside(tmp_path):
     (root / "a" / "f.png").write_bytes(b"x")
     (tmp_path / "s.txt").write_text("s")
     assert safe_child(root, "a/f.png") == (root / "a" / "f.png").resolve()
-    for bad in ["", "..", "../s.txt", "a/../../s.txt", "a//f.png", "./a/f.png", "a/.f",
-                "a\\f.png", "a/f.png\x00", "/etc/passwd", "a/missing.png"]:
+    for bad in [
+        "",
+        "..",
+        "../s.txt",
+        "a/../../s.txt",
+        "a//f.png",
+        "./a/f.png",
+        "a/.f",
+        "a\\f.png",
+        "a/f.png\x00",
+        "/etc/passwd",
+        "a/missing.png",
+    ]:
         assert safe_child(root, bad) is None, bad
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["points", "labels", "x"]), inner, max_size=3),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["points", "labels", "x"]), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -393,8 +469,12 @@ def test_validation_accepts_only_finite_labelled_points(payload):
 def test_cli_serve_prints_the_address_and_serves(tmp_path):
     exe = Path(sys.executable).with_name("implicitbias")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "implicitbias"]
-    proc = subprocess.Popen([*command, "serve", "--port", "0", "--runs", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*command, "serve", "--port", "0", "--runs", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -431,8 +511,7 @@ def _playwright():
 def browser():
     sync_playwright = _playwright()
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 
@@ -488,7 +567,8 @@ def test_min_norm_drag_w0_gd_limit_is_the_closest_point(server, page, tmp_path):
     np.testing.assert_allclose(limit, reference, atol=1e-6, rtol=0)
     np.testing.assert_allclose(_numbers(page.text_content("#closest")), reference, atol=1e-6)
     assert float(page.text_content("#dist")) == pytest.approx(
-        np.linalg.norm(reference - w0), abs=1e-6)
+        np.linalg.norm(reference - w0), abs=1e-6
+    )
     _screenshot(page, tmp_path, "min-norm")
 
     # lr |x|^2 = 1.5: GD oscillates across the line and still ends at the closest point
@@ -545,8 +625,7 @@ def test_flat_sharp_more_noise_more_walkers_in_the_flat_basin(server, page, tmp_
     counts = _numbers(page.text_content("#counts"))
     assert counts[0] + counts[1] + counts[2] == counts[3] == 400
     # the page's barrier is the experiment's (same landscape, found independently)
-    assert float(page.text_content("#barrier")) == pytest.approx(Landscape().barrier(),
-                                                                 abs=1e-4)
+    assert float(page.text_content("#barrier")) == pytest.approx(Landscape().barrier(), abs=1e-4)
     _screenshot(page, tmp_path, "flat-sharp")
     page.fill("#noise", "14")
     assert "noise=14" in page.url
@@ -582,7 +661,10 @@ def _points_from_url(url: str) -> tuple[np.ndarray, np.ndarray]:
 def _wait_api(page, n: int) -> None:
     page.wait_for_function(
         "n => document.getElementById('npoints-api').textContent === String(n)"
-        " && document.getElementById('l2-dir').textContent !== '…'", arg=n, timeout=30_000)
+        " && document.getElementById('l2-dir').textContent !== '…'",
+        arg=n,
+        timeout=30_000,
+    )
 
 
 def test_max_margin_clicked_points_l2_direction_matches_theory(server, page, tmp_path):
@@ -594,13 +676,13 @@ def test_max_margin_clicked_points_l2_direction_matches_theory(server, page, tmp
     _wait_api(page, 5)
     X, labels = _points_from_url(page.url)
     assert len(X) == 5 and list(labels) == [1, 1, 1, -1, -1]
-    np.testing.assert_allclose(X, [[0.5, 2], [2.5, 0.3], [1.5, 1.5], [-0.3, -1.2], [-2, -0.8]],
-                               atol=0.02)  # clicks land within a pixel or so
+    np.testing.assert_allclose(
+        X, [[0.5, 2], [2.5, 0.3], [1.5, 1.5], [-0.3, -1.2], [-2, -0.8]], atol=0.02
+    )  # clicks land within a pixel or so
     assert page.text_content("#separable").startswith("yes")
     for norm, element in (("l2", "#l2-dir"), ("linf", "#linf-dir")):
         ref = theory.max_margin(X, labels, norm).direction
-        np.testing.assert_allclose(_numbers(page.text_content(element)), ref, atol=1e-6,
-                                   rtol=0)
+        np.testing.assert_allclose(_numbers(page.text_content(element)), ref, atol=1e-6, rtol=0)
     # the page's own exact 2D solver (candidates z_i/|z_i| and equal-margin pairs) agrees
     ref = theory.max_margin(X, labels, "l2").direction
     np.testing.assert_allclose(_numbers(page.text_content("#l2-page")), ref, atol=1e-6)
@@ -631,8 +713,7 @@ def test_max_margin_clicked_points_l2_direction_matches_theory(server, page, tmp
     fresh.close()
 
 
-def test_runs_page_lists_the_run_and_shows_its_figures(server, page, run_name, runs_root,
-                                                       tmp_path):
+def test_runs_page_lists_the_run_and_shows_its_figures(server, page, run_name, runs_root, tmp_path):
     page.goto(server.url + "runs")
     page.wait_for_selector("body[data-state='done']")
     row = page.locator(f"tr[data-run='{run_name}']")
@@ -644,8 +725,10 @@ def test_runs_page_lists_the_run_and_shows_its_figures(server, page, run_name, r
     pngs = sorted(p.name for p in (runs_root / run_name).glob("*.png"))
     images = page.locator("#figures img")
     assert images.count() == len(pngs) >= 1
-    page.wait_for_function("() => [...document.querySelectorAll('#figures img')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#figures img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
     report = page.locator("#detail a", has_text="report").get_attribute("href")
     status, _, body = _request(server, report)
     assert status == 200 and run_name.encode() in body

@@ -69,8 +69,9 @@ def _parse_scalar(name: str, tp: Any, raw: Any) -> Any:
         for option in allowed:  # "--set level=2" for Literal[1, 2]
             if isinstance(raw, str) and not isinstance(option, str) and str(option) == raw:
                 return option
-        raise ConfigError(name, "one of " + ", ".join(map(repr, allowed)), raw,
-                          choices=[str(a) for a in allowed])
+        raise ConfigError(
+            name, "one of " + ", ".join(map(repr, allowed)), raw, choices=[str(a) for a in allowed]
+        )
     if tp is bool:
         if isinstance(raw, bool):
             return raw
@@ -159,13 +160,12 @@ class Config:
         return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
     @classmethod
-    def make(
-        cls, preset: str = "default", overrides: Mapping[str, Any] | None = None
-    ) -> Config:
+    def make(cls, preset: str = "default", overrides: Mapping[str, Any] | None = None) -> Config:
         """Build a validated config from a preset and overrides (strings or values)."""
         if preset not in cls.presets():
-            raise ConfigError("preset", "one of " + ", ".join(cls.presets()), preset,
-                              choices=cls.presets())
+            raise ConfigError(
+                "preset", "one of " + ", ".join(cls.presets()), preset, choices=cls.presets()
+            )
         values: dict[str, Any] = dict(cls.PRESETS.get(preset, {}))
         values.update(overrides or {})
         return cls.from_values(values)
@@ -176,8 +176,12 @@ class Config:
         parsed = {}
         for key, raw in values.items():
             if key not in types_:
-                raise ConfigError("--set key", "a field of " + cls.__name__ +
-                                  " (see --help)", key, choices=list(types_))
+                raise ConfigError(
+                    "--set key",
+                    "a field of " + cls.__name__ + " (see --help)",
+                    key,
+                    choices=list(types_),
+                )
             parsed[key] = parse_value(key, types_[key], raw)
         config = cls(**parsed)
         config.check()
@@ -224,8 +228,9 @@ class Config:
         types_ = cls.field_types()
         for f in dataclasses.fields(cls):
             default = f.default if f.default is not _MISSING else "(required)"
-            rows.append((f.name, _type_name(types_[f.name]), repr(default),
-                         f.metadata.get("doc", "")))
+            rows.append(
+                (f.name, _type_name(types_[f.name]), repr(default), f.metadata.get("doc", ""))
+            )
         return rows
 
 

@@ -70,13 +70,18 @@ def run(
     if config is None:
         config = experiment.config_cls.make(preset, overrides)
     elif not isinstance(config, experiment.config_cls):
-        raise ConfigError("config", f"a {experiment.config_cls.__name__}",
-                          type(config).__name__)
+        raise ConfigError("config", f"a {experiment.config_cls.__name__}", type(config).__name__)
     if out is not None and folder is None:
         folder = store.new_run_dir(out, experiment.name, preset)
-        started = Results(experiment.name, preset, config.to_dict(), path=folder,
-                          status="running", message="started; resume with `implicitbias "
-                          f"run --resume {folder}` if it was interrupted")
+        started = Results(
+            experiment.name,
+            preset,
+            config.to_dict(),
+            path=folder,
+            status="running",
+            message="started; resume with `implicitbias "
+            f"run --resume {folder}` if it was interrupted",
+        )
         store.write_config(folder, started)
         store.write_results_json(started)
     t0 = time.perf_counter()
@@ -90,17 +95,25 @@ def run(
             results = _diverged_results(experiment, exc)
         except Exception as exc:
             if folder is not None:  # say why in the folder; nothing to resume
-                store.write_results_json(Results(
-                    experiment.name, preset, config.to_dict(), path=folder, status="failed",
-                    message=f"{type(exc).__name__}: {exc}"))
+                store.write_results_json(
+                    Results(
+                        experiment.name,
+                        preset,
+                        config.to_dict(),
+                        path=folder,
+                        status="failed",
+                        message=f"{type(exc).__name__}: {exc}",
+                    )
+                )
                 shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
             raise
         results.experiment, results.preset = experiment.name, preset
         results.config = config.to_dict()
         results.meta = {**environment(), "wall_seconds": time.perf_counter() - t0}
         if error is None:
-            results.claims = [evaluate(c, results).to_dict()
-                              for c in experiment.claims if c.applies_to(preset)]
+            results.claims = [
+                evaluate(c, results).to_dict() for c in experiment.claims if c.applies_to(preset)
+            ]
         figures = experiment.plot(results) if (error is None and folder is not None) else {}
     if folder is not None:
         store.save_into(results, folder, figures)
@@ -149,9 +162,11 @@ def resume(folder: str | Path) -> Results:
         raise ConfigError("--resume", "a run folder (with config.json)", str(folder))
     status = read_json(folder / store.RESULTS_FILE).get("status", "")
     if status != "running":
-        raise ConfigError("--resume", "an unfinished run folder (status 'running'; "
-                                      "finished folders are never overwritten)",
-                          f"{folder} (status {status!r})")
+        raise ConfigError(
+            "--resume",
+            "an unfinished run folder (status 'running'; finished folders are never overwritten)",
+            f"{folder} (status {status!r})",
+        )
     stored = read_json(folder / store.CONFIG_FILE)
     experiment = get_experiment(stored["experiment"])
     config = experiment.config_cls.from_values(stored["config"])
@@ -208,8 +223,19 @@ def verify(
             results = run(name, preset, out=out)
         except Exception as exc:  # noqa: BLE001 - every claim of the group becomes an error
             detail = f"{type(exc).__name__}: {exc}"
-            outcomes += [Outcome(c.id, c.statement, c.source, c.quantity, str(c.criterion),
-                                 None, None, error=f"run failed: {detail}") for c in group]
+            outcomes += [
+                Outcome(
+                    c.id,
+                    c.statement,
+                    c.source,
+                    c.quantity,
+                    str(c.criterion),
+                    None,
+                    None,
+                    error=f"run failed: {detail}",
+                )
+                for c in group
+            ]
             continue
         runs.append(results)
         by_id = {o["id"]: o for o in results.claims}
@@ -226,6 +252,9 @@ def _write_verify_folder(report: VerifyReport, out: str | Path) -> None:
     folder = store.new_run_dir(out, "verify", report.level)
     write_json(folder / "claims.json", [o.to_dict() for o in report.outcomes])
     report.folder = folder
-    report.report = write_report(folder / "report.html",
-                                 title=f"implicitbias verify --preset {report.level}",
-                                 outcomes=report.outcomes, runs=report.runs)
+    report.report = write_report(
+        folder / "report.html",
+        title=f"implicitbias verify --preset {report.level}",
+        outcomes=report.outcomes,
+        runs=report.runs,
+    )

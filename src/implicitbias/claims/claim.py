@@ -18,7 +18,10 @@ from typing import Any
 from implicitbias.runs.results import Results
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
 }
 
 
@@ -99,8 +102,14 @@ class Outcome:
 def evaluate(claim: Claim, results: Results) -> Outcome:
     """Measure ``claim`` on ``results``; an exception becomes an ``error`` outcome."""
     run = str(results.path) if results.path is not None else None
-    common = dict(id=claim.id, statement=claim.statement, source=claim.source,
-                  quantity=claim.quantity, criterion=str(claim.criterion), run=run)
+    common = dict(
+        id=claim.id,
+        statement=claim.statement,
+        source=claim.source,
+        quantity=claim.quantity,
+        criterion=str(claim.criterion),
+        run=run,
+    )
     try:
         value = float(claim.measure(results))
     except Exception as exc:  # noqa: BLE001 - reported, not hidden

@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="implicitbias",
         description="A lab for the implicit bias of optimizers: run a phenomenon, compare it "
-                    "with theory, see it in a figure.",
+        "with theory, see it in a figure.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS:
@@ -40,8 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("interrupted: finish the run with `implicitbias run --resume RUN_DIR` "
-              "(the folder named at its start)", file=sys.stderr)
+        print(
+            "interrupted: finish the run with `implicitbias run --resume RUN_DIR` "
+            "(the folder named at its start)",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -28,8 +28,13 @@ def fmt(value: float | None) -> str:
 
 def claims_table(outcomes: Sequence[Outcome], title: str = "claims") -> Table:
     table = Table(title=title, show_lines=False)
-    columns = (("claim", {"no_wrap": True}), ("source", {"max_width": 30}),
-               ("measured", {"justify": "right"}), ("criterion", {}), ("holds?", {}))
+    columns = (
+        ("claim", {"no_wrap": True}),
+        ("source", {"max_width": 30}),
+        ("measured", {"justify": "right"}),
+        ("criterion", {}),
+        ("holds?", {}),
+    )
     for name, kw in columns:
         table.add_column(name, **kw)
     colours = {"holds": "green", "does not hold": "yellow", "error": "red"}
@@ -46,5 +51,6 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     holds = sum(o.verdict == "holds" for o in outcomes)
     fails = sum(o.verdict == "does not hold" for o in outcomes)
     errors = sum(o.verdict == "error" for o in outcomes)
-    return (f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, "
-            f"{errors} could not be measured")
+    return (
+        f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, {errors} could not be measured"
+    )

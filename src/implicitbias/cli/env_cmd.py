@@ -7,8 +7,11 @@ import json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("env", help="versions, backend and devices",
-                       description="Print package versions, the JAX backend and devices.")
+    p = sub.add_parser(
+        "env",
+        help="versions, backend and devices",
+        description="Print package versions, the JAX backend and devices.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=execute)
 

@@ -8,8 +8,11 @@ from implicitbias.experiments import experiments
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="experiments and their presets",
-                       description="List the experiments and their presets, one line each.")
+    p = sub.add_parser(
+        "list",
+        help="experiments and their presets",
+        description="List the experiments and their presets, one line each.",
+    )
     p.set_defaults(func=execute)
 
 

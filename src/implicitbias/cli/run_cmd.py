@@ -13,19 +13,35 @@ from implicitbias.errors import ConfigError, DivergenceError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "run", add_help=False, help="run one experiment and write a run folder",
+        "run",
+        add_help=False,
+        help="run one experiment and write a run folder",
         description="Run one experiment: train, measure, compare with theory, and write "
-                    "runs/<experiment>-<preset>-<time>-<id>/ with figures and numbers. "
-                    "`implicitbias run EXPERIMENT --help` lists every config field.")
+        "runs/<experiment>-<preset>-<time>-<id>/ with figures and numbers. "
+        "`implicitbias run EXPERIMENT --help` lists every config field.",
+    )
     p.add_argument("experiment", nargs="?", help="experiment name (see `implicitbias list`)")
     p.add_argument("--preset", default="default", help="preset (default: default)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="change one config field; repeatable")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one config field; repeatable",
+    )
     p.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
-    p.add_argument("--from", dest="from_config", metavar="CONFIG",
-                   help="re-run a run folder's config.json (reproduces its numbers)")
-    p.add_argument("--resume", metavar="RUN_DIR",
-                   help="finish an interrupted run in its own folder, from its checkpoints")
+    p.add_argument(
+        "--from",
+        dest="from_config",
+        metavar="CONFIG",
+        help="re-run a run folder's config.json (reproduces its numbers)",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="finish an interrupted run in its own folder, from its checkpoints",
+    )
     p.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     p.set_defaults(func=execute, parser=p)
 
@@ -45,9 +61,17 @@ def experiment_help(name: str) -> str:
     from implicitbias.experiments import get_experiment
 
     exp = get_experiment(name)
-    lines = [f"implicitbias run {name} [--preset P] [--set KEY=VALUE ...] [--out DIR]", "",
-             exp.summary, "", textwrap.dedent(exp.doc).strip(), "",
-             "presets: " + ", ".join(exp.config_cls.presets()), "", "config fields (--set):"]
+    lines = [
+        f"implicitbias run {name} [--preset P] [--set KEY=VALUE ...] [--out DIR]",
+        "",
+        exp.summary,
+        "",
+        textwrap.dedent(exp.doc).strip(),
+        "",
+        "presets: " + ", ".join(exp.config_cls.presets()),
+        "",
+        "config fields (--set):",
+    ]
     for field, type_, default, doc in exp.config_cls.describe():
         lines.append(f"  {field:<20} {doc}")
         lines.append(f"  {'':<20} type: {type_}; default: {default}")
@@ -58,23 +82,25 @@ def execute(args: argparse.Namespace) -> int:
     from implicitbias import lab
 
     if args.help:
-        print(experiment_help(args.experiment) if args.experiment
-              else args.parser.format_help())
+        print(experiment_help(args.experiment) if args.experiment else args.parser.format_help())
         return 0
     if args.resume:
         if args.sets or args.preset != "default" or args.from_config or args.experiment:
-            raise ConfigError("--resume", "a run folder alone (its config.json is complete)",
-                              args.resume)
+            raise ConfigError(
+                "--resume", "a run folder alone (its config.json is complete)", args.resume
+            )
         run = lambda: lab.resume(args.resume)  # noqa: E731
     elif args.from_config:
         if args.sets or args.preset != "default":
-            raise ConfigError("--from", "no --preset or --set beside it (the stored config is "
-                                        "complete)", args.from_config)
+            raise ConfigError(
+                "--from",
+                "no --preset or --set beside it (the stored config is complete)",
+                args.from_config,
+            )
         run = lambda: lab.run_from(args.from_config, out=args.out)  # noqa: E731
     else:
         if not args.experiment:
-            raise ConfigError("experiment", "an experiment name (see `implicitbias list`)",
-                              None)
+            raise ConfigError("experiment", "an experiment name (see `implicitbias list`)", None)
         overrides = parse_sets(args.sets)
         lab.make_config(args.experiment, args.preset, overrides)  # validate before any work
         run = lambda: lab.run(args.experiment, args.preset, overrides, out=args.out)  # noqa: E731

@@ -9,16 +9,23 @@ from implicitbias.errors import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="local web explorer: interactive pages and run folders",
-                       description="Serve the explorer pages (minimum-norm, flat vs sharp "
-                                   "minima, max-margin) and the run folders under --runs. "
-                                   "Stop with Ctrl-C.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8765,
-                   help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--runs", default="runs", metavar="DIR",
-                   help="the folder of run folders to list (default: runs)")
+    p = sub.add_parser(
+        "serve",
+        help="local web explorer: interactive pages and run folders",
+        description="Serve the explorer pages (minimum-norm, flat vs sharp "
+        "minima, max-margin) and the run folders under --runs. "
+        "Stop with Ctrl-C.",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument(
+        "--runs",
+        default="runs",
+        metavar="DIR",
+        help="the folder of run folders to list (default: runs)",
+    )
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.set_defaults(func=execute)
 
@@ -31,13 +38,14 @@ def execute(args: argparse.Namespace) -> int:
     try:
         server = make_server(args.host, args.port, args.runs, quiet=not args.verbose)
     except OSError as exc:
-        raise ConfigError("--host/--port", "an address this machine can bind",
-                          f"{args.host}:{args.port} ({exc.strerror or exc})") from None
+        raise ConfigError(
+            "--host/--port",
+            "an address this machine can bind",
+            f"{args.host}:{args.port} ({exc.strerror or exc})",
+        ) from None
     if not server.is_loopback():
-        print(f"warning: listening on {args.host}, reachable from other machines",
-              file=sys.stderr)
-    print(f"implicitbias explorer: {server.url}  (runs: {server.runs}; Ctrl-C stops)",
-          flush=True)
+        print(f"warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
+    print(f"implicitbias explorer: {server.url}  (runs: {server.runs}; Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,15 +7,26 @@ import argparse
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "verify", help="measure every claim and write an HTML report",
+        "verify",
+        help="measure every claim and write an HTML report",
         description="Run the claim registry: each claim's experiment runs once per preset, "
-                    "the claims are measured, a table is printed and a self-contained HTML "
-                    "report is written. Exit 0 when every claim was measured (whether it "
-                    "holds or not); 1 if a claim could not be measured.")
-    p.add_argument("--preset", default="quick", choices=None,
-                   help="quick (minutes on a laptop) or full (default: quick)")
-    p.add_argument("--only", nargs="+", default=[], metavar="EXPERIMENT",
-                   help="only the claims of these experiments")
+        "the claims are measured, a table is printed and a self-contained HTML "
+        "report is written. Exit 0 when every claim was measured (whether it "
+        "holds or not); 1 if a claim could not be measured.",
+    )
+    p.add_argument(
+        "--preset",
+        default="quick",
+        choices=None,
+        help="quick (minutes on a laptop) or full (default: quick)",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="EXPERIMENT",
+        help="only the claims of these experiments",
+    )
     p.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     p.set_defaults(func=execute)
 

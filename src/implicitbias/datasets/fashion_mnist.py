@@ -30,8 +30,18 @@ FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-           "Sneaker", "Bag", "Ankle boot")
+CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -59,8 +69,10 @@ def read_idx(path: str | Path) -> np.ndarray:
     dtype = np.dtype(_DTYPES[raw[2]])
     count = int(np.prod(shape))
     if len(raw) - header != count * dtype.itemsize:
-        raise IDXFormatError(f"{path}: header says {shape} ({count * dtype.itemsize} bytes) "
-                             f"but the file holds {len(raw) - header} bytes of data")
+        raise IDXFormatError(
+            f"{path}: header says {shape} ({count * dtype.itemsize} bytes) "
+            f"but the file holds {len(raw) - header} bytes of data"
+        )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
@@ -77,17 +89,20 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
 def _missing(root: Path, names: list[str]) -> DatasetMissingError:
     where = ", ".join(names)
     if root == DEFAULT_ROOT:
-        advice = ("Install Debian's package: `sudo apt-get install dataset-fashion-mnist` "
-                  "(it puts the IDX files in /usr/share/datasets/fashion-mnist), or pass "
-                  "`root=` a folder holding them. implicitbias never downloads data.")
+        advice = (
+            "Install Debian's package: `sudo apt-get install dataset-fashion-mnist` "
+            "(it puts the IDX files in /usr/share/datasets/fashion-mnist), or pass "
+            "`root=` a folder holding them. implicitbias never downloads data."
+        )
     else:
-        advice = ("Pass `root=` a folder holding the four *-ubyte.gz files, or install "
-                  "Debian's package: `sudo apt-get install dataset-fashion-mnist`.")
+        advice = (
+            "Pass `root=` a folder holding the four *-ubyte.gz files, or install "
+            "Debian's package: `sudo apt-get install dataset-fashion-mnist`."
+        )
     return DatasetMissingError(f"Fashion-MNIST not found: {where} missing in {root}. {advice}")
 
 
-def load(split: str = "train", *, root: str | Path | None = None
-         ) -> tuple[np.ndarray, np.ndarray]:
+def load(split: str = "train", *, root: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(images, labels)``: ``uint8`` arrays ``(n, 28, 28)`` and ``(n,)`` of one split.
 
     Args:
@@ -107,8 +122,10 @@ def load(split: str = "train", *, root: str | Path | None = None
         raise _missing(root, missing)
     images, labels = (_read_cached(str(p), p.stat().st_mtime_ns) for p in paths)
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise IDXFormatError(f"{root}: images {images.shape} and labels {labels.shape} do "
-                             "not match (expected (n, rows, cols) and (n,))")
+        raise IDXFormatError(
+            f"{root}: images {images.shape} and labels {labels.shape} do "
+            "not match (expected (n, rows, cols) and (n,))"
+        )
     return images, labels
 
 

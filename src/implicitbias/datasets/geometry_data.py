@@ -36,10 +36,16 @@ from implicitbias.datasets.classification import clouds
 from implicitbias.errors import ConfigError
 
 #: The 2D points: three positives, then three negatives.
-PLANE_X = np.array([
-    [1.2, 0.5], [1.6, 2.2], [2.5, 0.2],          # y = +1
-    [-2.0, -1.5], [-3.0, 1.0], [-1.8, -3.0],     # y = -1
-])
+PLANE_X = np.array(
+    [
+        [1.2, 0.5],
+        [1.6, 2.2],
+        [2.5, 0.2],  # y = +1
+        [-2.0, -1.5],
+        [-3.0, 1.0],
+        [-1.8, -3.0],  # y = -1
+    ]
+)
 PLANE_Y = np.array([1.0, 1.0, 1.0, -1.0, -1.0, -1.0])
 
 
@@ -48,8 +54,9 @@ def plane() -> tuple[np.ndarray, np.ndarray]:
     return PLANE_X.copy(), PLANE_Y.copy()
 
 
-def highdim(dim: int = 10, per_class: int = 20, separation: float = 2.5,
-            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def highdim(
+    dim: int = 10, per_class: int = 20, separation: float = 2.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two unit-variance Gaussian clouds at :math:`\\pm\\,\\mathrm{separation}\\cdot u`.
 
     Draw order from ``RandomState(seed)``: ``u = randn(dim)`` (normalized), then the
@@ -84,6 +91,5 @@ DATASETS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
     """The built-in dataset ``name`` (see :data:`DATASETS`)."""
     if name not in DATASETS:
-        raise ConfigError("dataset", "one of " + ", ".join(DATASETS), name,
-                          choices=list(DATASETS))
+        raise ConfigError("dataset", "one of " + ", ".join(DATASETS), name, choices=list(DATASETS))
     return DATASETS[name]()

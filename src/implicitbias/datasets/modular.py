@@ -83,12 +83,12 @@ def table(operation: str, p: int) -> tuple[np.ndarray, np.ndarray]:
             Fourier picture of Nanda et al. need a field).
     """
     if operation not in OPERATIONS:
-        raise ConfigError("operation", "one of " + ", ".join(OPERATIONS), operation,
-                          choices=list(OPERATIONS))
+        raise ConfigError(
+            "operation", "one of " + ", ".join(OPERATIONS), operation, choices=list(OPERATIONS)
+        )
     if not is_prime(int(p)):
         raise ConfigError("p", "a prime (division and the Fourier measures need a field)", p)
-    a, b = np.meshgrid(np.arange(p, dtype=np.int64), np.arange(p, dtype=np.int64),
-                       indexing="ij")
+    a, b = np.meshgrid(np.arange(p, dtype=np.int64), np.arange(p, dtype=np.int64), indexing="ij")
     a, b = a.ravel(), b.ravel()
     if operation == "div":
         keep = b != 0
@@ -105,8 +105,11 @@ def split(n: int, train_fraction: float, key: jax.Array) -> tuple[np.ndarray, np
     """
     n_train = int(round(train_fraction * n))
     if not 1 <= n_train <= n - 1:
-        raise ConfigError("train_fraction", f"a fraction leaving at least one train and one "
-                                            f"test example out of {n}", train_fraction)
+        raise ConfigError(
+            "train_fraction",
+            f"a fraction leaving at least one train and one test example out of {n}",
+            train_fraction,
+        )
     perm = np.asarray(jax.random.permutation(key, n))
     return np.sort(perm[:n_train]), np.sort(perm[n_train:])
 

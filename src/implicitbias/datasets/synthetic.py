@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def gaussian_regression(n: int, p: int, seed: int) -> tuple[np.ndarray, np.ndarray,
-                                                             np.random.RandomState]:
+def gaussian_regression(
+    n: int, p: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.random.RandomState]:
     """``X ~ N(0, 1)^{n x p}`` then ``y ~ N(0, 1)^n``, drawn in that order.
 
     This is the draw order of seed 000's snippets (``np.random.seed(s); X = randn(n, p);

@@ -44,8 +44,8 @@ def frequency_energy(embedding: jax.Array, basis: jax.Array) -> jax.Array:
 
     ``embedding`` is ``(p, d)`` (one row per token); the constant component is left out.
     """
-    coeffs = basis @ embedding                       # (p, d)
-    sq = jnp.sum(coeffs[1:] ** 2, axis=-1)           # (p - 1,)
+    coeffs = basis @ embedding  # (p, d)
+    sq = jnp.sum(coeffs[1:] ** 2, axis=-1)  # (p - 1,)
     return sq[0::2] + sq[1::2]
 
 
@@ -75,7 +75,7 @@ class Ablation(NamedTuple):
     """Logits split along the key-frequency directions of the inputs."""
 
     restricted: jax.Array  # constant + key-frequency components only
-    excluded: jax.Array    # key-frequency components removed
+    excluded: jax.Array  # key-frequency components removed
 
 
 def ablate(logits: jax.Array, directions: jax.Array) -> Ablation:
@@ -84,7 +84,7 @@ def ablate(logits: jax.Array, directions: jax.Array) -> Ablation:
     The first column (the constant) is kept in both parts, so each answer keeps its mean
     logit over the inputs.
     """
-    coeffs = directions.T @ logits                         # (1 + 2K, C)
+    coeffs = directions.T @ logits  # (1 + 2K, C)
     const = directions[:, :1] @ coeffs[:1]
     key = directions[:, 1:] @ coeffs[1:]
     return Ablation(restricted=const + key, excluded=logits - key)
@@ -95,8 +95,9 @@ def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
-def progress_losses(logits: jax.Array, labels: jax.Array, directions: jax.Array,
-                    train: jax.Array) -> dict[str, jax.Array]:
+def progress_losses(
+    logits: jax.Array, labels: jax.Array, directions: jax.Array, train: jax.Array
+) -> dict[str, jax.Array]:
     """Restricted loss (all pairs) and excluded loss (training pairs) of one model.
 
     Args:
@@ -106,5 +107,7 @@ def progress_losses(logits: jax.Array, labels: jax.Array, directions: jax.Array,
         train: ``(N_train,)`` indices of the training pairs.
     """
     parts = ablate(logits, directions)
-    return {"restricted_loss": cross_entropy(parts.restricted, labels),
-            "excluded_loss": cross_entropy(parts.excluded[train], labels[train])}
+    return {
+        "restricted_loss": cross_entropy(parts.restricted, labels),
+        "excluded_loss": cross_entropy(parts.excluded[train], labels[train]),
+    }

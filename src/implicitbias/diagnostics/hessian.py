@@ -161,8 +161,15 @@ def _lanczos_flat(matvec, v, key, m: int, k: int):
         b = jnp.where(broke, 0.0, b)
         return V, alpha.at[j].set(a), beta.at[j].set(b), nxt, v, b, scale
 
-    init = (jnp.zeros((m, p), dtype), jnp.zeros(m, dtype), jnp.zeros(m, dtype), v,
-            jnp.zeros_like(v), jnp.zeros((), dtype), jnp.zeros((), dtype))
+    init = (
+        jnp.zeros((m, p), dtype),
+        jnp.zeros(m, dtype),
+        jnp.zeros(m, dtype),
+        v,
+        jnp.zeros_like(v),
+        jnp.zeros((), dtype),
+        jnp.zeros((), dtype),
+    )
     V, alpha, beta, *_ = lax.fori_loop(0, m, body, init)
     T = jnp.diag(alpha) + jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
     theta, S = jnp.linalg.eigh(T)  # ascending
@@ -209,8 +216,9 @@ def lanczos(
     return LanczosResult(vals, vecs, m)
 
 
-def ritz_history(loss_fn: LossFn, params: Any, *, num_iters: int, key: jax.Array,
-                 v0: Any = None) -> np.ndarray:
+def ritz_history(
+    loss_fn: LossFn, params: Any, *, num_iters: int, key: jax.Array, v0: Any = None
+) -> np.ndarray:
     """The top Ritz value after each of ``num_iters`` Lanczos steps, ``(num_iters,)``.
 
     Entry ``j`` is what :func:`lanczos` with ``num_iters = j + 1`` (same ``key``) returns:
@@ -272,8 +280,7 @@ def power_iteration(
     if _is_traced(params, v0, key):
         val, vec, used = _power_traced(loss_fn, params, key, v0, int(num_iters), tol_arr)
     else:
-        val, vec, used = _compiled(_power_traced, loss_fn, int(num_iters), tol_arr)(
-            params, key, v0)
+        val, vec, used = _compiled(_power_traced, loss_fn, int(num_iters), tol_arr)(params, key, v0)
         used = int(used)
     return LanczosResult(val[None], vec[None], used)
 
@@ -364,8 +371,14 @@ def _hutchpp_traced(loss_fn, params, key, _unused, s):
 # ---------------------------------------------------------------------------------------
 # sharpness
 # ---------------------------------------------------------------------------------------
-def sharpness(loss_fn: LossFn, params: Any, *, key: jax.Array | None = None,
-              num_iters: int = 20, v0: Any = None) -> jax.Array | float:
+def sharpness(
+    loss_fn: LossFn,
+    params: Any,
+    *,
+    key: jax.Array | None = None,
+    num_iters: int = 20,
+    v0: Any = None,
+) -> jax.Array | float:
     """The top Hessian eigenvalue :math:`\\lambda_{\\max}(\\nabla^2 L)` by :func:`lanczos`.
 
     A Python float outside ``jit``, a traced scalar inside. ``key`` defaults to

@@ -25,8 +25,7 @@ import numpy as np
 from implicitbias.errors import ImplicitBiasError
 from implicitbias.runs.atomic import write_bytes
 
-_ACTIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar("checkpoints",
-                                                                     default=None)
+_ACTIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar("checkpoints", default=None)
 
 
 @contextlib.contextmanager
@@ -66,8 +65,11 @@ def fingerprint(functions: tuple, points: np.ndarray, arrays: Any) -> str:
 
 def save(path: Path, stamp: str, chunk: int, done: int, state: Any, kept: list) -> None:
     """Write the state after ``chunk`` chunks (``done`` steps) and the metrics kept."""
-    arrays: dict[str, np.ndarray] = {"stamp": np.array(stamp), "chunk": np.array(chunk),
-                                     "done": np.array(done)}
+    arrays: dict[str, np.ndarray] = {
+        "stamp": np.array(stamp),
+        "chunk": np.array(chunk),
+        "done": np.array(done),
+    }
     for i, leaf in enumerate(jax.tree.leaves(state)):
         arrays[f"state/{i}"] = np.asarray(leaf)
     steps, metrics, snaps = concat_kept(kept)
@@ -87,16 +89,17 @@ def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:
         if str(npz["stamp"]) != stamp:
             raise ImplicitBiasError(
                 f"checkpoint {path} belongs to a different run (its config, data or code "
-                "changed); remove it or start a new run")
+                "changed); remove it or start a new run"
+            )
         leaves, treedef = jax.tree.flatten(state)
         restored = jax.tree.unflatten(treedef, [npz[f"state/{i}"] for i in range(len(leaves))])
-        metrics = {k[len("metric/"):]: npz[k] for k in npz.files if k.startswith("metric/")}
-        snap_keys = sorted((k for k in npz.files if k.startswith("snap/")),
-                           key=lambda k: int(k.split("/")[1]))
+        metrics = {k[len("metric/") :]: npz[k] for k in npz.files if k.startswith("metric/")}
+        snap_keys = sorted(
+            (k for k in npz.files if k.startswith("snap/")), key=lambda k: int(k.split("/")[1])
+        )
         snaps = None
         if snap_keys:
-            snaps = jax.tree.unflatten(jax.tree.structure(state[0]),
-                                       [npz[k] for k in snap_keys])
+            snaps = jax.tree.unflatten(jax.tree.structure(state[0]), [npz[k] for k in snap_keys])
         kept = [(npz["steps"], metrics, snaps)] if len(npz["steps"]) else []
         return int(npz["chunk"]), int(npz["done"]), restored, kept
 

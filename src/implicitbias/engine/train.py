@@ -157,8 +157,9 @@ def _hparams(hparams: Mapping[str, Any] | None, b: int) -> dict[str, jax.Array]:
         if arr.ndim == 0:
             arr = jnp.broadcast_to(arr, (b,))
         if arr.shape[0] != b:
-            raise ConfigError(f"hparams[{name!r}]", f"a scalar or an array of length {b}",
-                              f"shape {arr.shape}")
+            raise ConfigError(
+                f"hparams[{name!r}]", f"a scalar or an array of length {b}", f"shape {arr.shape}"
+            )
         out[name] = arr
     return out
 
@@ -259,14 +260,25 @@ def train(
         A :class:`Trajectory`.
     """
     if on_divergence not in ("raise", "stop", "continue"):
-        raise ConfigError("on_divergence", "'raise', 'stop' or 'continue'", on_divergence,
-                          choices=["raise", "stop", "continue"])
+        raise ConfigError(
+            "on_divergence",
+            "'raise', 'stop' or 'continue'",
+            on_divergence,
+            choices=["raise", "stop", "continue"],
+        )
     b = _batch_size(params)
     points = log_points(steps, num_logs, spacing) if log_at is None else np.asarray(log_at)
-    if (points.ndim != 1 or points.size == 0 or not np.issubdtype(points.dtype, np.integer)
-            or points[-1] != steps or np.any(np.diff(points) <= 0) or points[0] < 0):
-        raise ConfigError("log_at", f"increasing integer step indices >= 0 ending at {steps}",
-                          points)
+    if (
+        points.ndim != 1
+        or points.size == 0
+        or not np.issubdtype(points.dtype, np.integer)
+        or points[-1] != steps
+        or np.any(np.diff(points) <= 0)
+        or points[0] < 0
+    ):
+        raise ConfigError(
+            "log_at", f"increasing integer step indices >= 0 ending at {steps}", points
+        )
     data = jax.tree.map(jnp.asarray, data)
     aux = jax.tree.map(jnp.asarray, aux)
     params = jax.tree.map(jnp.asarray, params)
@@ -293,8 +305,9 @@ def train(
     done = first_chunk = 0
     ckpt = checkpoint.claim_path()
     if ckpt is not None:
-        stamp = checkpoint.fingerprint((loss, metrics, optimizer, sampler, keep_params),
-                                       points, (params, hp, keys, data, aux))
+        stamp = checkpoint.fingerprint(
+            (loss, metrics, optimizer, sampler, keep_params), points, (params, hp, keys, data, aux)
+        )
         if ckpt.is_file():
             first_chunk, done, state, kept = checkpoint.load(ckpt, stamp, state)
     try:
@@ -303,9 +316,16 @@ def train(
                 continue
             lens = np.zeros(width, dtype=np.int64)
             lens[: len(idx)] = lengths_all[idx]
-            args = (state[0], state[1], keys, data, aux, hp,
-                    jnp.asarray(done, dtype=jnp.int64 if x64_enabled()
-                                else jnp.int32), jnp.asarray(lens))
+            args = (
+                state[0],
+                state[1],
+                keys,
+                data,
+                aux,
+                hp,
+                jnp.asarray(done, dtype=jnp.int64 if x64_enabled() else jnp.int32),
+                jnp.asarray(lens),
+            )
             compiled, c_s = _compiled_chunk(static, (data_axis, aux_axis), args)
             compile_s += c_s
             t0 = time.perf_counter()
@@ -391,9 +411,14 @@ class _ProgressBar:
         )
 
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("steps"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("steps"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
         )
         self._progress.start()
         self._task = self._progress.add_task(description, total=total)

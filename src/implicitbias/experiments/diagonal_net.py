@@ -75,50 +75,76 @@ class DiagonalNetConfig(Config):
     d: int = param(200, "number of features (d > n)", low=2)
     k: int = param(5, "nonzeros of the planted w*", low=1)
     noise: float = param(0.0, "standard deviation of the label noise", low=0)
-    signal: Literal["sign", "gaussian"] = param("sign", "nonzero values of w*: random signs "
-                                                        "or Gaussian (then ||w*|| = 1)")
+    signal: Literal["sign", "gaussian"] = param(
+        "sign", "nonzero values of w*: random signs or Gaussian (then ||w*|| = 1)"
+    )
     alpha_min: float = param(1e-4, "smallest init scale", low=0, low_open=True)
     alpha_max: float = param(10.0, "largest init scale", low=0, low_open=True)
     num_alphas: int = param(13, "init scales, log-spaced, one batched run", low=2)
     models: Literal["both", "square", "product"] = param(
-        "both", "parameterizations: square (u*u - v*v), product (u+ v+ - u- v-), or both")
-    imbalance: float = param(2.0, "product form: u(0) = c alpha, v(0) = alpha / c",
-                             low=0, low_open=True)
-    lr_scale: float = param(0.5, "step = lr_scale / (4 L (B + 2 alpha^2)) (see the doc)",
-                            low=0, low_open=True)
+        "both", "parameterizations: square (u*u - v*v), product (u+ v+ - u- v-), or both"
+    )
+    imbalance: float = param(
+        2.0, "product form: u(0) = c alpha, v(0) = alpha / c", low=0, low_open=True
+    )
+    lr_scale: float = param(
+        0.5, "step = lr_scale / (4 L (B + 2 alpha^2)) (see the doc)", low=0, low_open=True
+    )
     steps: int = param(200_000, "GD steps", low=1)
     num_logs: int = param(100, "logged steps (log-spaced)", low=10)
     step_study: bool = param(True, "also run one alpha at several step sizes")
-    step_study_alpha: float = param(0.03, "the alpha of the step-size study", low=0,
-                                    low_open=True)
-    step_study_steps: int = param(50_000, "step-size study: GD steps at the full step (the "
-                                          "run lasts step_study_steps / min fraction)", low=1)
+    step_study_alpha: float = param(0.03, "the alpha of the step-size study", low=0, low_open=True)
+    step_study_steps: int = param(
+        50_000,
+        "step-size study: GD steps at the full step (the "
+        "run lasts step_study_steps / min fraction)",
+        low=1,
+    )
     step_fractions: tuple[float, ...] = param(
-        (1.0, 0.5, 0.25), "step-size study: fractions of the step (steps scaled by 1/fraction)",
-        low=0, high=1)
+        (1.0, 0.5, 0.25),
+        "step-size study: fractions of the step (steps scaled by 1/fraction)",
+        low=0,
+        high=1,
+    )
 
     PRESETS = {
-        "smoke": dict(n=12, d=40, k=2, num_alphas=4, alpha_min=1e-3, alpha_max=3.0,
-                      steps=30_000, num_logs=20, step_study_alpha=0.1, step_study_steps=10_000,
-                      step_fractions=(1.0, 0.5)),
+        "smoke": dict(
+            n=12,
+            d=40,
+            k=2,
+            num_alphas=4,
+            alpha_min=1e-3,
+            alpha_max=3.0,
+            steps=30_000,
+            num_logs=20,
+            step_study_alpha=0.1,
+            step_study_steps=10_000,
+            step_fractions=(1.0, 0.5),
+        ),
         "noisy": dict(noise=0.3, step_study=False),
-        "long": dict(steps=1_000_000, alpha_min=1e-5, num_alphas=16,
-                     step_fractions=(1.0, 0.5, 0.25, 0.125)),
+        "long": dict(
+            steps=1_000_000, alpha_min=1e-5, num_alphas=16, step_fractions=(1.0, 0.5, 0.25, 0.125)
+        ),
         "default": {},
     }
 
     def validate(self) -> None:
         if self.n >= self.d:
-            raise ConfigError("n", f"an integer < d (= {self.d}), so that infinitely many "
-                                   "interpolators exist", self.n)
+            raise ConfigError(
+                "n",
+                f"an integer < d (= {self.d}), so that infinitely many interpolators exist",
+                self.n,
+            )
         if self.k > self.d:
             raise ConfigError("k", f"an integer in [1, d = {self.d}]", self.k)
         if self.alpha_min >= self.alpha_max:
-            raise ConfigError("alpha_min", f"a number < alpha_max (= {self.alpha_max})",
-                              self.alpha_min)
+            raise ConfigError(
+                "alpha_min", f"a number < alpha_max (= {self.alpha_max})", self.alpha_min
+            )
         if self.step_study and (not self.step_fractions or 1.0 not in self.step_fractions):
-            raise ConfigError("step_fractions", "fractions in (0, 1] that include 1",
-                              self.step_fractions)
+            raise ConfigError(
+                "step_fractions", "fractions in (0, 1] that include 1", self.step_fractions
+            )
 
     def model_list(self) -> tuple[str, ...]:
         return MODELS if self.models == "both" else (self.models,)
@@ -150,7 +176,9 @@ def diagonal_metrics(params, data, aux) -> dict[str, jnp.ndarray]:
         return jnp.linalg.norm(w - ref) / jnp.linalg.norm(ref)
 
     return {
-        "dist_q": rel(aux["q"]), "dist_l1": rel(aux["l1"]), "dist_l2": rel(aux["l2"]),
+        "dist_q": rel(aux["q"]),
+        "dist_l1": rel(aux["l1"]),
+        "dist_l2": rel(aux["l2"]),
         "test": jnp.sum((w - aux["w_star"]) ** 2) / jnp.sum(aux["w_star"] ** 2),
         "residual": jnp.linalg.norm(X @ w - y) / jnp.linalg.norm(y),
         "l1_norm": jnp.sum(jnp.abs(w)),
@@ -167,8 +195,9 @@ def initial_params(model: str, alphas: np.ndarray, d: int, imbalance: float) -> 
     return np.broadcast_to(a * scales, (a.shape[0], 4, d)).copy()
 
 
-def learning_rates(model: str, alphas: np.ndarray, L: float, B: float, scale: float,
-                   imbalance: float = 1.0) -> np.ndarray:
+def learning_rates(
+    model: str, alphas: np.ndarray, L: float, B: float, scale: float, imbalance: float = 1.0
+) -> np.ndarray:
     """Per-member steps. The loss Hessian in the factors is ``J^T (X^T X/n) J`` plus a
     residual term, with ``J J^T = diag(4(u^2 + v^2))`` for ``square`` (``= 4 sqrt(w^2 +
     4 alpha^4)`` under gradient flow) and ``diag(u+^2 + v+^2 + u-^2 + v-^2)`` for
@@ -199,10 +228,13 @@ def _references(cfg: DiagonalNetConfig, X, y, alphas, results: Results) -> dict[
     results.arrays.update(w_l1=w_l1, w_l2=w_l2)
     feas_l1 = float(np.linalg.norm(X @ w_l1 - y) / np.linalg.norm(y))
     results.scalars["references"] = {
-        "l1_test_error": _test(w_l1, w_star), "l2_test_error": _test(w_l2, w_star),
-        "l1_norm_l1": float(np.abs(w_l1).sum()), "l1_norm_l2": float(np.abs(w_l2).sum()),
+        "l1_test_error": _test(w_l1, w_star),
+        "l2_test_error": _test(w_l2, w_star),
+        "l1_norm_l1": float(np.abs(w_l1).sum()),
+        "l1_norm_l2": float(np.abs(w_l2).sum()),
         "l1_feasibility": feas_l1,
-        "q_max_feasibility": float(kkt[:, 0].max()), "q_max_stationarity": float(kkt[:, 1].max()),
+        "q_max_feasibility": float(kkt[:, 0].max()),
+        "q_max_stationarity": float(kkt[:, 1].max()),
     }
     return refs
 
@@ -213,10 +245,18 @@ def _test(w: np.ndarray, w_star: np.ndarray) -> float:
 
 def _train(model, cfg, X, y, inits, lrs, aux, steps, label):
     return engine.train(
-        diagonal_loss, inits, gd, steps=steps, data=(X, y), hparams={"learning_rate": lrs},
-        metrics=diagonal_metrics, aux=aux,
+        diagonal_loss,
+        inits,
+        gd,
+        steps=steps,
+        data=(X, y),
+        hparams={"learning_rate": lrs},
+        metrics=diagonal_metrics,
+        aux=aux,
         aux_axis={"q": 0, "l1": None, "l2": None, "w_star": None},
-        num_logs=cfg.num_logs, spacing="log", description=f"{NAME}: {label}",
+        num_logs=cfg.num_logs,
+        spacing="log",
+        description=f"{NAME}: {label}",
         divergence_hint="lower lr_scale (the step bound assumes |w_i| <= B along the path).",
     )
 
@@ -224,8 +264,7 @@ def _train(model, cfg, X, y, inits, lrs, aux, steps, label):
 def _sweep(model, cfg, X, y, alphas, refs, L, B, results: Results) -> None:
     inits = initial_params(model, alphas, cfg.d, cfg.imbalance)
     lrs = learning_rates(model, alphas, L, B, cfg.lr_scale, cfg.imbalance)
-    aux = {"q": refs[model], "l1": refs["l1"], "l2": refs["l2"],
-           "w_star": results.arrays["w_star"]}
+    aux = {"q": refs[model], "l1": refs["l1"], "l2": refs["l2"], "w_star": results.arrays["w_star"]}
     traj = _train(model, cfg, X, y, inits, lrs, aux, cfg.steps, model)
     w = np.asarray(predictor(jnp.asarray(np.swapaxes(traj.params, 0, 1))))
     results.arrays[f"w_{model}"] = w
@@ -255,7 +294,8 @@ def _sweep(model, cfg, X, y, alphas, refs, L, B, results: Results) -> None:
         "dist_l2_at_largest_alpha": float(theory.relative_distance(w[-1], refs["l2"])),
         "largest_rise_of_dist_l1_as_alpha_falls": float(rises.max()),
         "learning_rates": lrs.tolist(),
-        "compile_seconds": traj.compile_seconds, "run_seconds": traj.run_seconds,
+        "compile_seconds": traj.compile_seconds,
+        "run_seconds": traj.run_seconds,
     }
 
 
@@ -288,17 +328,27 @@ def _step_study(cfg, X, y, refs, L, B, results: Results) -> None:
     # larger steps run on past their equal-time point; their residuals are reported.
     steps = int(round(cfg.step_study_steps / fractions.min()))
     inits = initial_params("square", np.full(len(fractions), alpha), cfg.d, 1.0)
-    aux = {"q": np.tile(ref, (len(fractions), 1)), "l1": refs["l1"], "l2": refs["l2"],
-           "w_star": results.arrays["w_star"]}
+    aux = {
+        "q": np.tile(ref, (len(fractions), 1)),
+        "l1": refs["l1"],
+        "l2": refs["l2"],
+        "w_star": results.arrays["w_star"],
+    }
     traj = _train("square", cfg, X, y, inits, lrs, aux, steps, "step-size study")
     w = np.asarray(predictor(jnp.asarray(np.swapaxes(traj.params, 0, 1))))
     gaps = theory.relative_distance(w, ref)
-    results.arrays.update(step_study_steps=traj.steps, step_study_dist_q=traj.metrics["dist_q"],
-                          step_study_residual=traj.metrics["residual"],
-                          step_study_lrs=lrs)
+    results.arrays.update(
+        step_study_steps=traj.steps,
+        step_study_dist_q=traj.metrics["dist_q"],
+        step_study_residual=traj.metrics["residual"],
+        step_study_lrs=lrs,
+    )
     results.scalars["step_study"] = {
-        "alpha": alpha, "fractions": fractions.tolist(), "learning_rates": lrs.tolist(),
-        "steps": steps, "dist_q": gaps.tolist(),
+        "alpha": alpha,
+        "fractions": fractions.tolist(),
+        "learning_rates": lrs.tolist(),
+        "steps": steps,
+        "dist_q": gaps.tolist(),
         "residual": traj.metrics["residual"][-1].tolist(),
         "gap_ratio_largest_to_smallest_step": float(gaps[0] / gaps[-1]),
         "step_ratio": float(fractions[0] / fractions[-1]),
@@ -310,15 +360,23 @@ def _step_study(cfg, X, y, refs, L, B, results: Results) -> None:
 def run(cfg: DiagonalNetConfig) -> Results:
     """References, one batched GD run per parameterization, the step-size study."""
     results = Results(NAME, "", cfg.to_dict())
-    X, y, w_star = sparse_regression(cfg.n, cfg.d, cfg.k, noise=cfg.noise, signal=cfg.signal,
-                                     seed=cfg.seed)
+    X, y, w_star = sparse_regression(
+        cfg.n, cfg.d, cfg.k, noise=cfg.noise, signal=cfg.signal, seed=cfg.seed
+    )
     alphas = np.geomspace(cfg.alpha_min, cfg.alpha_max, cfg.num_alphas)
     results.arrays.update(X=X, y=y, w_star=w_star, alphas=alphas)
     refs = _references(cfg, X, y, alphas, results)
     L = float(np.linalg.norm(X, 2) ** 2 / cfg.n)  # top eigenvalue of X^T X / n
     B = float(max(np.abs(refs["l1"]).max(), np.abs(refs["l2"]).max()))
-    results.scalars["problem"] = {"n": cfg.n, "d": cfg.d, "k": cfg.k, "L": L, "B": B,
-                                  "alphas": alphas.tolist(), "steps": cfg.steps}
+    results.scalars["problem"] = {
+        "n": cfg.n,
+        "d": cfg.d,
+        "k": cfg.k,
+        "L": L,
+        "B": B,
+        "alphas": alphas.tolist(),
+        "steps": cfg.steps,
+    }
     for model in cfg.model_list():
         _sweep(model, cfg, X, y, alphas, refs, L, B, results)
     if cfg.step_study:
@@ -339,44 +397,81 @@ _DEFAULT = {"quick": "default", "full": "long"}
 
 
 def _claim(name, statement, quantity, measure, criterion, source=WOODWORTH):
-    return Claim(f"{NAME}/{name}", statement, source, NAME, _DEFAULT, quantity, measure,
-                 criterion, ("smoke",))
+    return Claim(
+        f"{NAME}/{name}",
+        statement,
+        source,
+        NAME,
+        _DEFAULT,
+        quantity,
+        measure,
+        criterion,
+        ("smoke",),
+    )
 
 
 CLAIMS = (
-    _claim("q-alpha", "GD on w = u*u - v*v from u = v = alpha reaches the minimizer of Q_alpha "
-                      "among interpolators, for every alpha of the sweep.",
-           "max over alphas of ||w_GD - w_Qalpha|| / ||w_Qalpha||",
-           lambda r: r.get("square.max_dist_q"), Criterion("<=", 0.01)),
-    _claim("q-alpha-product", "GD on w = u+ v+ - u- v- (u = c alpha, v = alpha/c) reaches the "
-                              "minimizer of Q_alpha_eff, alpha_eff = alpha sqrt((c^2+c^-2)/2).",
-           "max over alphas of ||w_GD - w_Qalpha_eff|| / ||w_Qalpha_eff||",
-           lambda r: r.get("product.max_dist_q"), Criterion("<=", 0.01),
-           source="derived in implicitbias.theory.diagonal, after " + WOODWORTH),
-    _claim("l1-falls", "The distance of GD's solution to the min-l1 interpolator falls as "
-                       "alpha -> 0.",
-           "largest increase of ||w_GD - w_l1|| / ||w_l1|| from one alpha to the next smaller "
-           "one, in units of its largest value (<= 0: it never rises)",
-           lambda r: r.get("square.largest_rise_of_dist_l1_as_alpha_falls"),
-           Criterion("<=", 0.0)),
-    _claim("l1-limit", "For small alpha GD's solution is close to the min-l1 interpolator.",
-           "||w_GD - w_l1|| / ||w_l1|| at the smallest alpha",
-           lambda r: r.get("square.dist_l1_at_smallest_alpha"), Criterion("<=", 0.05)),
-    _claim("l2-limit", "For large alpha GD's solution is the min-l2 interpolator.",
-           "||w_GD - w_l2|| / ||w_l2|| at the largest alpha",
-           lambda r: r.get("square.dist_l2_at_largest_alpha"), Criterion("<=", 0.01)),
-    _claim("step-size", "GD's gap to the Q_alpha minimizer is a finite-step effect, first "
-                        "order in the step eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2).",
-           "|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step of the "
-           "step-size study (equal eta * steps)",
-           lambda r: abs(r.get("step_study.order_in_step") - 1.0),
-           Criterion("<=", 0.1),
-           source="derived in implicitbias.theory.diagonal.gd_effective_alpha; cf. Even et al. "
-                  "2023 (NeurIPS)"),
+    _claim(
+        "q-alpha",
+        "GD on w = u*u - v*v from u = v = alpha reaches the minimizer of Q_alpha "
+        "among interpolators, for every alpha of the sweep.",
+        "max over alphas of ||w_GD - w_Qalpha|| / ||w_Qalpha||",
+        lambda r: r.get("square.max_dist_q"),
+        Criterion("<=", 0.01),
+    ),
+    _claim(
+        "q-alpha-product",
+        "GD on w = u+ v+ - u- v- (u = c alpha, v = alpha/c) reaches the "
+        "minimizer of Q_alpha_eff, alpha_eff = alpha sqrt((c^2+c^-2)/2).",
+        "max over alphas of ||w_GD - w_Qalpha_eff|| / ||w_Qalpha_eff||",
+        lambda r: r.get("product.max_dist_q"),
+        Criterion("<=", 0.01),
+        source="derived in implicitbias.theory.diagonal, after " + WOODWORTH,
+    ),
+    _claim(
+        "l1-falls",
+        "The distance of GD's solution to the min-l1 interpolator falls as alpha -> 0.",
+        "largest increase of ||w_GD - w_l1|| / ||w_l1|| from one alpha to the next smaller "
+        "one, in units of its largest value (<= 0: it never rises)",
+        lambda r: r.get("square.largest_rise_of_dist_l1_as_alpha_falls"),
+        Criterion("<=", 0.0),
+    ),
+    _claim(
+        "l1-limit",
+        "For small alpha GD's solution is close to the min-l1 interpolator.",
+        "||w_GD - w_l1|| / ||w_l1|| at the smallest alpha",
+        lambda r: r.get("square.dist_l1_at_smallest_alpha"),
+        Criterion("<=", 0.05),
+    ),
+    _claim(
+        "l2-limit",
+        "For large alpha GD's solution is the min-l2 interpolator.",
+        "||w_GD - w_l2|| / ||w_l2|| at the largest alpha",
+        lambda r: r.get("square.dist_l2_at_largest_alpha"),
+        Criterion("<=", 0.01),
+    ),
+    _claim(
+        "step-size",
+        "GD's gap to the Q_alpha minimizer is a finite-step effect, first "
+        "order in the step eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2).",
+        "|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step of the "
+        "step-size study (equal eta * steps)",
+        lambda r: abs(r.get("step_study.order_in_step") - 1.0),
+        Criterion("<=", 0.1),
+        source="derived in implicitbias.theory.diagonal.gd_effective_alpha; cf. Even et al. "
+        "2023 (NeurIPS)",
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="diagonal linear nets: init scale alpha moves GD from the l2 to the l1 "
-                       "interpolator, through the Q_alpha minimizers",
-    config_cls=DiagonalNetConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="diagonal linear nets: init scale alpha moves GD from the l2 to the l1 "
+        "interpolator, through the Q_alpha minimizers",
+        config_cls=DiagonalNetConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

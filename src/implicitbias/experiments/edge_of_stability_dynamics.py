@@ -25,8 +25,9 @@ from implicitbias.problems.mlp import mse_loss
 # ---------------------------------------------------------------------------------------
 # the compiled trajectories
 # ---------------------------------------------------------------------------------------
-def _gd_member(params, eta, beta, key, dirs, X, Y, scale, *, activation, steps, every, iters,
-               preconditioned):
+def _gd_member(
+    params, eta, beta, key, dirs, X, Y, scale, *, activation, steps, every, iters, preconditioned
+):
     r"""One member: heavy-ball GD (``beta = 0``: plain GD) for ``steps`` steps.
 
     ``scale`` (a pytree like ``params``) multiplies the gradient: the update is
@@ -41,6 +42,7 @@ def _gd_member(params, eta, beta, key, dirs, X, Y, scale, *, activation, steps, 
     takes it: after the update), by central differences as in the seed and by the exact
     Hessian-vector product, and the final parameters.
     """
+
     def loss(p):
         return mse_loss(p, X, Y, activation)
 
@@ -60,10 +62,18 @@ def _gd_member(params, eta, beta, key, dirs, X, Y, scale, *, activation, steps, 
             return jnp.stack([res.eigenvalues[0]] * 2), jnp.stack([res.eigenvectors[0]] * 2)
         # Hessian of q -> L(S^{1/2} q) at q = S^{-1/2} theta: S^{1/2} H S^{1/2}.
         q = jax.tree.map(jnp.divide, p, root)
-        pre = lanczos(lambda q: loss(jax.tree.map(jnp.multiply, q, root)), q, k=1,
-                      num_iters=iters, key=jax.random.fold_in(key, 1), v0=u[1])
-        return (jnp.stack([res.eigenvalues[0], pre.eigenvalues[0]]),
-                jnp.stack([res.eigenvectors[0], pre.eigenvectors[0]]))
+        pre = lanczos(
+            lambda q: loss(jax.tree.map(jnp.multiply, q, root)),
+            q,
+            k=1,
+            num_iters=iters,
+            key=jax.random.fold_in(key, 1),
+            v0=u[1],
+        )
+        return (
+            jnp.stack([res.eigenvalues[0], pre.eigenvalues[0]]),
+            jnp.stack([res.eigenvectors[0], pre.eigenvectors[0]]),
+        )
 
     scale_flat = ravel_pytree(scale)[0]
 
@@ -99,21 +109,32 @@ def _gd_member(params, eta, beta, key, dirs, X, Y, scale, *, activation, steps, 
     init = (params, zeros, jnp.zeros((2, flat.size), flat.dtype))
     (p, _, u), (s, est, losses) = lax.scan(block, init, (keys[:-1], dirs))
     s_end, _ = top(p, keys[-1], u)
-    return (jnp.concatenate([losses.reshape(-1), loss(p)[None]]),
-            jnp.concatenate([s, s_end[None]]), est, p)
+    return (
+        jnp.concatenate([losses.reshape(-1), loss(p)[None]]),
+        jnp.concatenate([s, s_end[None]]),
+        est,
+        p,
+    )
 
 
-def run_gd(X, Y, params, etas, betas, dirs, *, activation, steps, every, iters, key,
-           scales=()):
+def run_gd(X, Y, params, etas, betas, dirs, *, activation, steps, every, iters, key, scales=()):
     """All members (step sizes, momenta) in one ``jit(vmap(scan))`` program.
 
     ``scales``: per-layer multipliers of the gradient (empty: plain GD).
     """
     preconditioned = bool(scales) and any(s != 1 for s in scales)
-    scale = [tuple(None if x is None else jnp.full_like(x, scales[i] if scales else 1.0)
-                   for x in layer) for i, layer in enumerate(params)]
-    fn = functools.partial(_gd_member, activation=activation, steps=steps, every=every,
-                           iters=iters, preconditioned=preconditioned)
+    scale = [
+        tuple(None if x is None else jnp.full_like(x, scales[i] if scales else 1.0) for x in layer)
+        for i, layer in enumerate(params)
+    ]
+    fn = functools.partial(
+        _gd_member,
+        activation=activation,
+        steps=steps,
+        every=every,
+        iters=iters,
+        preconditioned=preconditioned,
+    )
     b = len(etas)
     keys = jax.random.split(key, b)
     batched = jax.jit(jax.vmap(fn, in_axes=(None, 0, 0, 0, None, None, None, None)))
@@ -124,6 +145,7 @@ def _rk4_flow(params, X, Y, key, *, activation, h, n_steps, every, iters, scale_
     """Gradient flow ``d theta/d tau = -S grad L`` (``S = diag(scale_flat)``; plain gradient
     flow for ones) by RK4 with step ``h``: the loss at every step and the Lanczos sharpness
     of ``H`` every ``every`` steps (warm-started)."""
+
     def loss(p):
         return mse_loss(p, X, Y, activation)
 
@@ -146,8 +168,7 @@ def _rk4_flow(params, X, Y, key, *, activation, h, n_steps, every, iters, scale_
         return (x, res.eigenvectors[0]), (res.eigenvalues[0], losses)
 
     keys = jax.random.split(key, n_steps // every)
-    (x, _), (s, losses) = jax.jit(lambda x0: lax.scan(block, (x0, jnp.zeros_like(x0)),
-                                                      keys))(flat)
+    (x, _), (s, losses) = jax.jit(lambda x0: lax.scan(block, (x0, jnp.zeros_like(x0)), keys))(flat)
     return np.append(np.asarray(losses).reshape(-1), float(loss(unravel(x)))), np.asarray(s)
 
 
@@ -157,10 +178,22 @@ def run_flow(X, Y, params, *, activation, h, horizon, every, iters, key, scales=
     Returns ``(times, losses, sharpness_times, sharpness)``.
     """
     n_steps = max(1, int(np.ceil(horizon / h / every))) * every
-    scale = [tuple(None if x is None else jnp.full_like(x, scales[i] if scales else 1.0)
-                   for x in layer) for i, layer in enumerate(params)]
-    losses, s = _rk4_flow(params, X, Y, key, activation=activation, h=h, n_steps=n_steps,
-                          every=every, iters=iters, scale_flat=ravel_pytree(scale)[0])
+    scale = [
+        tuple(None if x is None else jnp.full_like(x, scales[i] if scales else 1.0) for x in layer)
+        for i, layer in enumerate(params)
+    ]
+    losses, s = _rk4_flow(
+        params,
+        X,
+        Y,
+        key,
+        activation=activation,
+        h=h,
+        n_steps=n_steps,
+        every=every,
+        iters=iters,
+        scale_flat=ravel_pytree(scale)[0],
+    )
     return h * np.arange(n_steps + 1), losses, h * every * np.arange(len(s)), s
 
 
@@ -182,25 +215,33 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def member_summary(loss: np.ndarray, s_steps: np.ndarray, s: np.ndarray, threshold: float,
-                   num_windows: int) -> dict[str, Any]:
+def member_summary(
+    loss: np.ndarray, s_steps: np.ndarray, s: np.ndarray, threshold: float, num_windows: int
+) -> dict[str, Any]:
     """The numbers of one member: crossing, sharpening, EoS ratio, loss behaviour."""
     steps = len(loss) - 1
     ratio = s / threshold
     i_star = first_crossing(s_steps, ratio)
     half = s_steps >= steps / 2
     out: dict[str, Any] = {
-        "threshold": threshold, "sharpness_init": float(s[0]), "sharpness_final": float(s[-1]),
+        "threshold": threshold,
+        "sharpness_init": float(s[0]),
+        "sharpness_final": float(s[-1]),
         "init_ratio": float(ratio[0]),
         "median_ratio_second_half": float(np.median(ratio[half])),
         "max_ratio_second_half": float(np.max(ratio[half])),
         "min_ratio_second_half": float(np.min(ratio[half])),
-        "final_loss": float(loss[-1]), "diverged": bool(not np.all(np.isfinite(loss))),
+        "final_loss": float(loss[-1]),
+        "diverged": bool(not np.all(np.isfinite(loss))),
         "first_reach_step": None if i_star is None else int(s_steps[i_star]),
     }
     if i_star is None:
-        out.update(sharpening_spearman=spearman(s_steps, s), up_fraction_after=float("nan"),
-                   window_last_over_first=float("nan"), window_decreasing_fraction=float("nan"))
+        out.update(
+            sharpening_spearman=spearman(s_steps, s),
+            up_fraction_after=float("nan"),
+            window_last_over_first=float("nan"),
+            window_decreasing_fraction=float("nan"),
+        )
         return out
     out["sharpening_spearman"] = spearman(s_steps[: i_star + 1], s[: i_star + 1])
     out["sharpening_points"] = int(i_star + 1)
@@ -210,13 +251,20 @@ def member_summary(loss: np.ndarray, s_steps: np.ndarray, s: np.ndarray, thresho
     windows = np.array_split(after, num_windows) if after.size >= num_windows else [after]
     means = np.array([w.mean() for w in windows])
     out["window_last_over_first"] = float(means[-1] / means[0])
-    out["window_decreasing_fraction"] = (float(np.mean(np.diff(means) < 0))
-                                         if means.size > 1 else float("nan"))
+    out["window_decreasing_fraction"] = (
+        float(np.mean(np.diff(means) < 0)) if means.size > 1 else float("nan")
+    )
     return out
 
 
-def flow_comparison(loss: np.ndarray, eta: float, first_reach: int | None, flow_t: np.ndarray,
-                    flow_loss: np.ndarray, tol: float) -> dict[str, Any]:
+def flow_comparison(
+    loss: np.ndarray,
+    eta: float,
+    first_reach: int | None,
+    flow_t: np.ndarray,
+    flow_loss: np.ndarray,
+    tol: float,
+) -> dict[str, Any]:
     """GD (step ``eta``) against gradient flow at equal time ``tau = eta t``.
 
     ``d(t) = |L_GD(t) - L_GF(eta t)| / L_GF(eta t)`` with the flow's loss interpolated
@@ -237,14 +285,17 @@ def flow_comparison(loss: np.ndarray, eta: float, first_reach: int | None, flow_
     out["max_rel_diff_before"] = float(np.max(before)) if before.size else float("nan")
     after = d[t_in >= first_reach]
     out["max_rel_diff_after"] = float(np.max(after)) if after.size else float("nan")
-    out["departure_over_first_reach"] = (out["departure_step"] / first_reach
-                                         if out["departure_step"] is not None and first_reach
-                                         else None)
+    out["departure_over_first_reach"] = (
+        out["departure_step"] / first_reach
+        if out["departure_step"] is not None and first_reach
+        else None
+    )
     return out
 
 
-def reference_top_eigenvalues(X, Y, activation: str, stacked: Any,
-                              exact_max: int) -> tuple[np.ndarray, str]:
+def reference_top_eigenvalues(
+    X, Y, activation: str, stacked: Any, exact_max: int
+) -> tuple[np.ndarray, str]:
     """Top Hessian eigenvalue of every member (leading axis of ``stacked``) by an
     independent route: ``jax.hessian`` + ``eigh`` when the net has at most ``exact_max``
     parameters, else ARPACK's implicitly restarted Lanczos (scipy ``eigsh``) on jitted
@@ -252,8 +303,12 @@ def reference_top_eigenvalues(X, Y, activation: str, stacked: Any,
     one = jax.tree.map(lambda a: jnp.asarray(a[0]), stacked)
     flat0, unravel = ravel_pytree(one)
     p, dtype = int(flat0.size), flat0.dtype
-    flats = np.stack([np.asarray(ravel_pytree(jax.tree.map(lambda a, b=b: a[b], stacked))[0])
-                      for b in range(jax.tree.leaves(stacked)[0].shape[0])])
+    flats = np.stack(
+        [
+            np.asarray(ravel_pytree(jax.tree.map(lambda a, b=b: a[b], stacked))[0])
+            for b in range(jax.tree.leaves(stacked)[0].shape[0])
+        ]
+    )
 
     def loss_flat(x):
         return mse_loss(unravel(x), X, Y, activation)
@@ -277,9 +332,10 @@ def reference_top_eigenvalues(X, Y, activation: str, stacked: Any,
     tol = 1e-10 if dtype == jnp.float64 else 1e-6
     for b in np.flatnonzero(ok):
         x = jnp.asarray(flats[b], dtype)
-        op = LinearOperator((p, p), dtype=np.float64,
-                            matvec=lambda v, x=x: np.asarray(mv(x, jnp.asarray(v.ravel(),
-                                                                               dtype)),
-                                                             np.float64))
+        op = LinearOperator(
+            (p, p),
+            dtype=np.float64,
+            matvec=lambda v, x=x: np.asarray(mv(x, jnp.asarray(v.ravel(), dtype)), np.float64),
+        )
         out[b] = eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0]
     return out, "scipy eigsh (ARPACK)"

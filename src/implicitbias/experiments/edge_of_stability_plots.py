@@ -20,18 +20,28 @@ def sharpness_figure(results: Results) -> Any:
     fig, ax = figure(size=(6.4, 4.2))
     steps = results.arrays["steps"]
     sharp = results.metrics["sharpness"]
-    for b, (eta, beta) in enumerate(zip(results.arrays["learning_rates"],
-                                        results.arrays["momenta"], strict=True)):
+    for b, (eta, beta) in enumerate(
+        zip(results.arrays["learning_rates"], results.arrays["momenta"], strict=True)
+    ):
         line = ax.plot(steps, sharp[:, b], lw=1.4, label=_label(eta, beta))[0]
         ax.axhline(results.arrays["thresholds"][b], color=line.get_color(), ls="--", lw=1.0)
     pre = results.metrics.get("preconditioned_sharpness")
     if pre is not None:  # per-layer step multipliers (seed-000): the sharpness of S^1/2 H S^1/2
         for b in range(pre.shape[1]):
-            ax.plot(steps, pre[:, b], lw=1.2, ls="-.", color="k",
-                    label="lambda_max(S^1/2 H S^1/2), governs the update")
+            ax.plot(
+                steps,
+                pre[:, b],
+                lw=1.2,
+                ls="-.",
+                color="k",
+                label="lambda_max(S^1/2 H S^1/2), governs the update",
+            )
     ax.plot([], [], "k--", lw=1.0, label="2(1+beta)/eta")
-    ax.set(xlabel="step", ylabel="sharpness (top Hessian eigenvalue, Lanczos)",
-           title="Sharpness (solid) and its stability threshold (dashed)")
+    ax.set(
+        xlabel="step",
+        ylabel="sharpness (top Hessian eigenvalue, Lanczos)",
+        title="Sharpness (solid) and its stability threshold (dashed)",
+    )
     ax.legend(fontsize=7)
     return fig
 
@@ -42,14 +52,18 @@ def loss_figure(results: Results) -> Any:
     loss = results.arrays["loss_every_step"]
     members = results.scalars.get("members", [])
     t = np.arange(loss.shape[0])
-    for b, (eta, beta) in enumerate(zip(results.arrays["learning_rates"],
-                                        results.arrays["momenta"], strict=True)):
+    for b, (eta, beta) in enumerate(
+        zip(results.arrays["learning_rates"], results.arrays["momenta"], strict=True)
+    ):
         line = ax.semilogy(t, loss[:, b], lw=0.8, label=_label(eta, beta))[0]
         reach = members[b].get("first_reach_step") if b < len(members) else None
         if reach is not None:
             ax.axvline(reach, color=line.get_color(), ls=":", lw=1.0)
-    ax.set(xlabel="step", ylabel="train loss", title="Loss (dotted: sharpness first reaches "
-                                                     "the threshold)")
+    ax.set(
+        xlabel="step",
+        ylabel="train loss",
+        title="Loss (dotted: sharpness first reaches the threshold)",
+    )
     ax.legend(fontsize=7)
     return fig
 
@@ -59,13 +73,19 @@ def flow_figure(results: Results) -> Any:
     fig, (ax1, ax2) = figure(1, 2, size=(11.0, 4.2))
     ft, fl = results.arrays["flow_time"], results.arrays["flow_loss"]
     ax1.semilogy(ft, fl, color="k", lw=2.0, label="gradient flow (RK4)")
-    ax2.plot(results.arrays["flow_sharpness_time"], results.arrays["flow_sharpness"],
-             color="k", lw=2.0, label="gradient flow")
+    ax2.plot(
+        results.arrays["flow_sharpness_time"],
+        results.arrays["flow_sharpness"],
+        color="k",
+        lw=2.0,
+        label="gradient flow",
+    )
     loss = results.arrays["loss_every_step"]
     steps, sharp = results.arrays["steps"], results.metrics["sharpness"]
     members = results.scalars.get("members", [])
-    for b, (eta, beta) in enumerate(zip(results.arrays["learning_rates"],
-                                        results.arrays["momenta"], strict=True)):
+    for b, (eta, beta) in enumerate(
+        zip(results.arrays["learning_rates"], results.arrays["momenta"], strict=True)
+    ):
         if beta > 0:
             continue
         t = np.arange(loss.shape[0]) * eta
@@ -79,8 +99,11 @@ def flow_figure(results: Results) -> Any:
             for ax in (ax1, ax2):
                 ax.axvline(reach * eta, color=line.get_color(), ls=":", lw=1.0)
     ax1.set(xlabel="time eta * t", ylabel="train loss", title="GD vs gradient flow")
-    ax2.set(xlabel="time eta * t", ylabel="sharpness",
-            title="dashed: 2/eta; dotted: GD first reaches it")
+    ax2.set(
+        xlabel="time eta * t",
+        ylabel="sharpness",
+        title="dashed: 2/eta; dotted: GD first reaches it",
+    )
     ax1.legend(fontsize=7)
     return fig
 

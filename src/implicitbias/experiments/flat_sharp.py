@@ -64,76 +64,104 @@ NAME = "flat-sharp"
 class FlatSharpConfig(Config):
     """Walkers on a landscape with a sharp and a flat minimum of equal depth."""
 
-    dims: tuple[int, ...] = param((1, 2), "landscape dimensions to run (1 and/or 2)",
-                                  low=1, high=2)
-    k_sharp: float = param(20.0, "curvature of the sharp minimum (x = -1)", low=0,
-                           low_open=True)
+    dims: tuple[int, ...] = param((1, 2), "landscape dimensions to run (1 and/or 2)", low=1, high=2)
+    k_sharp: float = param(20.0, "curvature of the sharp minimum (x = -1)", low=0, low_open=True)
     k_flat: float = param(2.0, "curvature of the flat minimum (x = +1)", low=0, low_open=True)
     width: float = param(0.5, "ell in w(x) = A + B tanh(x / ell)", low=0, low_open=True)
-    walkers: int = param(1000, "walkers per repeat (one vmapped run holds all of them)",
-                         low=1)
-    repeats: int = param(4, "independent groups of walkers (the spread is over groups)",
-                         low=2)
+    walkers: int = param(1000, "walkers per repeat (one vmapped run holds all of them)", low=1)
+    repeats: int = param(4, "independent groups of walkers (the spread is over groups)", low=2)
     init_low: float = param(-2.0, "walkers start uniformly in [init_low, init_high]")
     init_high: float = param(2.0, "walkers start uniformly in [init_low, init_high]")
     steps: int = param(5000, "steps of every run", low=1)
-    learning_rate: float = param(0.01, "eta of the noise and batch-size sweeps", low=0,
-                                 low_open=True)
-    sigmas: tuple[float, ...] = param((0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 14.0),
-                                      "gradient-noise scales of the sigma sweep", low=0)
+    learning_rate: float = param(
+        0.01, "eta of the noise and batch-size sweeps", low=0, low_open=True
+    )
+    sigmas: tuple[float, ...] = param(
+        (0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 14.0), "gradient-noise scales of the sigma sweep", low=0
+    )
     eta_ratios: tuple[float, ...] = param(
         (0.25, 0.5, 0.9, 0.98, 1.02, 1.1, 1.5, 2.0, 4.0, 8.0),
         "eta k_sharp / 2 of the eta sweeps (1 is the sharp minimum's threshold)",
-        low=0, low_open=True)
+        low=0,
+        low_open=True,
+    )
     eta_sigma: float = param(6.0, "gradient-noise scale of the noisy eta sweep", low=0)
     stability_ratios: tuple[float, ...] = param(
         (0.5, 0.9, 0.99, 1.01, 1.1, 2.0),
-        "eta k_sharp / 2 of the stability test from the sharp minimum", low=0, low_open=True)
+        "eta k_sharp / 2 of the stability test from the sharp minimum",
+        low=0,
+        low_open=True,
+    )
     stability_walkers: int = param(64, "walkers per eta in the stability test", low=1)
     num_examples: int = param(64, "SGD: examples u_i of the finite sum", low=2)
-    shift: float = param(0.5, "SGD: scale of the shifts u_i (0.5: SGD's noise at the sharp "
-                               "minimum at batch 1, shift k_sharp = 10, matches the sigma "
-                               "sweep's range)", low=0, low_open=True)
-    batch_sizes: tuple[int, ...] = param((1, 4, 16, 64), "SGD batch sizes (<= num_examples)",
-                                         low=1)
-    sgd_etas: tuple[float, ...] = param((0.01, 0.04),
-                                        "SGD learning rates (batched in one run)", low=0,
-                                        low_open=True)
+    shift: float = param(
+        0.5,
+        "SGD: scale of the shifts u_i (0.5: SGD's noise at the sharp "
+        "minimum at batch 1, shift k_sharp = 10, matches the sigma "
+        "sweep's range)",
+        low=0,
+        low_open=True,
+    )
+    batch_sizes: tuple[int, ...] = param((1, 4, 16, 64), "SGD batch sizes (<= num_examples)", low=1)
+    sgd_etas: tuple[float, ...] = param(
+        (0.01, 0.04), "SGD learning rates (batched in one run)", low=0, low_open=True
+    )
     num_logs: int = param(30, "logged steps per run", low=2)
 
     PRESETS = {
-        "smoke": dict(walkers=200, repeats=2, steps=1000,
-                      sigmas=(0.0, 8.0, 14.0), eta_ratios=(0.5, 1.5, 4.0),
-                      batch_sizes=(1, 64), sgd_etas=(0.02,), stability_walkers=8,
-                      stability_ratios=(0.9, 1.1), num_logs=10),
-        "quick": dict(walkers=500, repeats=4, steps=3000, dims=(1,),
-                      sigmas=(0.0, 6.0, 10.0, 14.0), eta_ratios=(0.5, 1.02, 1.5, 4.0),
-                      sgd_etas=(0.01, 0.04), batch_sizes=(1, 64), num_logs=15),
+        "smoke": dict(
+            walkers=200,
+            repeats=2,
+            steps=1000,
+            sigmas=(0.0, 8.0, 14.0),
+            eta_ratios=(0.5, 1.5, 4.0),
+            batch_sizes=(1, 64),
+            sgd_etas=(0.02,),
+            stability_walkers=8,
+            stability_ratios=(0.9, 1.1),
+            num_logs=10,
+        ),
+        "quick": dict(
+            walkers=500,
+            repeats=4,
+            steps=3000,
+            dims=(1,),
+            sigmas=(0.0, 6.0, 10.0, 14.0),
+            eta_ratios=(0.5, 1.02, 1.5, 4.0),
+            sgd_etas=(0.01, 0.04),
+            batch_sizes=(1, 64),
+            num_logs=15,
+        ),
         "default": {},
     }
 
     def validate(self) -> None:
         if self.init_high <= self.init_low:
-            raise ConfigError("init_high", f"a number > init_low (= {self.init_low})",
-                              self.init_high)
+            raise ConfigError(
+                "init_high", f"a number > init_low (= {self.init_low})", self.init_high
+            )
         if not self.k_sharp > self.k_flat:
             raise ConfigError("k_sharp", f"a number > k_flat (= {self.k_flat})", self.k_sharp)
         limit = max_ratio(self.width)
         if self.k_sharp / self.k_flat >= limit:
-            raise ConfigError("k_sharp", f"k_sharp / k_flat < {limit:.4g} for width = "
-                              f"{self.width:g}", self.k_sharp)
+            raise ConfigError(
+                "k_sharp",
+                f"k_sharp / k_flat < {limit:.4g} for width = {self.width:g}",
+                self.k_sharp,
+            )
         if len(set(self.dims)) != len(self.dims) or not self.dims:
             raise ConfigError("dims", "1, 2 or 1,2 (each at most once)", self.dims)
         big = [b for b in self.batch_sizes if b > self.num_examples]
         if big:
-            raise ConfigError("batch_sizes", f"sizes <= num_examples (= {self.num_examples})",
-                              self.batch_sizes)
+            raise ConfigError(
+                "batch_sizes", f"sizes <= num_examples (= {self.num_examples})", self.batch_sizes
+            )
         if not self.x64:
-            raise ConfigError("x64", "true (the noise generator uses 64-bit integers)",
-                              self.x64)
+            raise ConfigError("x64", "true (the noise generator uses 64-bit integers)", self.x64)
         if not self.sigmas or 0.0 not in self.sigmas:
-            raise ConfigError("sigmas", "a list that includes 0 (the noise-free baseline)",
-                              self.sigmas)
+            raise ConfigError(
+                "sigmas", "a list that includes 0 (the noise-free baseline)", self.sigmas
+            )
 
 
 # ---------------------------------------------------------------------------------------
@@ -162,7 +190,7 @@ def gaussian_stream(counter: jax.Array, size: int) -> tuple[jax.Array, jax.Array
     pairs = (size + 1) // 2
     ticks = counter + jnp.uint64(_GAMMA) * jnp.arange(1, 2 * pairs + 1, dtype=jnp.uint64)
     bits = _mix64(ticks) >> 11
-    u = bits.astype(jnp.float64) * (2.0 ** -53)
+    u = bits.astype(jnp.float64) * (2.0**-53)
     u1, u2 = 1.0 - u[:pairs], u[pairs:]  # u1 in (0, 1]
     radius = jnp.sqrt(-2.0 * jnp.log(u1))
     angle = 2.0 * jnp.pi * u2
@@ -217,27 +245,42 @@ def _tile(a: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([a] * k, axis=0)
 
 
-def _train(loss, starts, optimizer, hparams, steps, cfg, barrier, label, data=None,
-           sampler=None, key=None):
+def _train(
+    loss, starts, optimizer, hparams, steps, cfg, barrier, label, data=None, sampler=None, key=None
+):
     return engine.train(
-        loss, starts, optimizer, steps=steps, data=data, hparams=hparams,
-        metrics=basin_metrics, aux={"barrier": np.asarray(barrier)}, num_logs=cfg.num_logs,
-        spacing="linear", sampler=sampler, key=key, on_divergence="continue",
+        loss,
+        starts,
+        optimizer,
+        steps=steps,
+        data=data,
+        hparams=hparams,
+        metrics=basin_metrics,
+        aux={"barrier": np.asarray(barrier)},
+        num_logs=cfg.num_logs,
+        spacing="linear",
+        sampler=sampler,
+        key=key,
+        on_divergence="continue",
         description=f"{NAME}: {label}",
     )
 
 
-def _fractions(final, course, landscape: Landscape, groups: int, repeats: int
-               ) -> dict[str, Any]:
+def _fractions(final, course, landscape: Landscape, groups: int, repeats: int) -> dict[str, Any]:
     """Final flat-basin fractions, shaped (groups, repeats), and the time course."""
     finite = np.all(np.isfinite(final), axis=1)
     flat = landscape.in_flat_basin(np.where(finite[:, None], final, 0.0)) & finite
     per = flat.reshape(groups, repeats, -1).mean(axis=2)
     diverged = (~finite).reshape(groups, repeats, -1).mean(axis=2)
     course = course.reshape(course.shape[0], groups, -1).mean(axis=2)
-    return {"per_repeat": per, "mean": per.mean(axis=1),
-            "std": per.std(axis=1, ddof=1), "se": per.std(axis=1, ddof=1) / np.sqrt(repeats),
-            "diverged": diverged.mean(axis=1), "course": course}
+    return {
+        "per_repeat": per,
+        "mean": per.mean(axis=1),
+        "std": per.std(axis=1, ddof=1),
+        "se": per.std(axis=1, ddof=1) / np.sqrt(repeats),
+        "diverged": diverged.mean(axis=1),
+        "course": course,
+    }
 
 
 def gibbs_flat_fraction(landscape: Landscape, temperature: float) -> float:
@@ -268,19 +311,27 @@ def _noisy_runs(cfg, landscape, starts, barrier) -> dict[str, Any]:
     ratios = np.asarray(cfg.eta_ratios, dtype=np.float64)
     stab = np.asarray(cfg.stability_ratios, dtype=np.float64)
     rs = np.random.RandomState(cfg.seed + 7)
-    near = landscape.minima()["sharp"] + 1e-3 * rs.randn(cfg.stability_walkers,
-                                                         landscape.dim)
-    blocks = ([("sigma", cfg.learning_rate, s, starts) for s in cfg.sigmas]
-              + [("eta_gd", r * 2.0 / k, 0.0, starts) for r in ratios]
-              + [("eta_noisy", r * 2.0 / k, cfg.eta_sigma, starts) for r in ratios]
-              + [("stability", r * 2.0 / k, 0.0, near) for r in stab])
+    near = landscape.minima()["sharp"] + 1e-3 * rs.randn(cfg.stability_walkers, landscape.dim)
+    blocks = (
+        [("sigma", cfg.learning_rate, s, starts) for s in cfg.sigmas]
+        + [("eta_gd", r * 2.0 / k, 0.0, starts) for r in ratios]
+        + [("eta_noisy", r * 2.0 / k, cfg.eta_sigma, starts) for r in ratios]
+        + [("stability", r * 2.0 / k, 0.0, near) for r in stab]
+    )
     lr = np.concatenate([np.full(len(b[3]), b[1]) for b in blocks])
     sigma = np.concatenate([np.full(len(b[3]), b[2]) for b in blocks])
     params = np.concatenate([b[3] for b in blocks])
-    hp = {"learning_rate": lr, "sigma": sigma,
-          "seed": np.arange(len(lr)) + 10**7 * (cfg.seed + 1)}
-    traj = _train(landscape, params, noisy_gd, hp, cfg.steps, cfg, barrier,
-                  f"{landscape.dim}D, noise, eta and stability sweeps")
+    hp = {"learning_rate": lr, "sigma": sigma, "seed": np.arange(len(lr)) + 10**7 * (cfg.seed + 1)}
+    traj = _train(
+        landscape,
+        params,
+        noisy_gd,
+        hp,
+        cfg.steps,
+        cfg,
+        barrier,
+        f"{landscape.dim}D, noise, eta and stability sweeps",
+    )
     spans, at = {}, 0
     for name, _, _, pts in blocks:
         lo, hi = spans.get(name, (at, at))
@@ -303,12 +354,14 @@ def _noise_summary(cfg, landscape, runs) -> tuple[dict, dict]:
     temps = [cfg.learning_rate * x**2 / 2 for x in cfg.sigmas]
     gibbs = [gibbs_flat_fraction(landscape, t) if t > 0 else float("nan") for t in temps]
     scal = _summary(fr, "sigma", cfg.sigmas)
-    scal.update(learning_rate=cfg.learning_rate, temperature=temps,
-                gibbs_flat_fraction=gibbs,
-                increase_z=_z(fr, int(np.argmax(cfg.sigmas)), cfg.sigmas.index(0.0)),
-                min_adjacent_z=_min_adjacent_z(fr, cfg.sigmas))
-    arrays = {"steps": runs["traj"].steps, "course": fr["course"],
-              "final": final.reshape(s, m, -1)}
+    scal.update(
+        learning_rate=cfg.learning_rate,
+        temperature=temps,
+        gibbs_flat_fraction=gibbs,
+        increase_z=_z(fr, int(np.argmax(cfg.sigmas)), cfg.sigmas.index(0.0)),
+        min_adjacent_z=_min_adjacent_z(fr, cfg.sigmas),
+    )
+    arrays = {"steps": runs["traj"].steps, "course": fr["course"], "final": final.reshape(s, m, -1)}
     return scal, arrays
 
 
@@ -318,10 +371,12 @@ def _eta_summary(cfg, landscape, runs, name) -> tuple[dict, np.ndarray]:
     fr = _fractions(final, course, landscape, len(etas), cfg.repeats)
     scal = _summary(fr, "eta", etas.tolist())
     scal["eta_ratio"] = list(cfg.eta_ratios)
-    above = [i for i, r in enumerate(cfg.eta_ratios)
-             if 1.0 < r and r * 2.0 / landscape.k_sharp < 2.0 / landscape.k_flat]
-    scal["min_flat_between_thresholds"] = (float(fr["mean"][above].min()) if above
-                                           else float("nan"))
+    above = [
+        i
+        for i, r in enumerate(cfg.eta_ratios)
+        if 1.0 < r and r * 2.0 / landscape.k_sharp < 2.0 / landscape.k_flat
+    ]
+    scal["min_flat_between_thresholds"] = float(fr["mean"][above].min()) if above else float("nan")
     return scal, final.reshape(len(etas), runs["m"], -1)
 
 
@@ -336,14 +391,21 @@ def _stability(cfg, landscape, runs) -> dict[str, Any]:
     unstable = ratios[converged == 0.0]
     lo = float(stable.max()) if stable.size else float("nan")
     hi = float(unstable.min()) if unstable.size else float("nan")
-    brackets = bool(lo < 1.0 < hi) and bool(np.all(ratios[ratios < 1.0] <= lo)) and \
-        bool(np.all(ratios[ratios > 1.0] >= hi))
-    return {"eta_ratio": ratios.tolist(), "eta": (ratios * 2.0 / landscape.k_sharp).tolist(),
-            "converged_fraction": converged.tolist(), "largest_stable_ratio": lo,
-            "smallest_unstable_ratio": hi, "threshold_eta": 2.0 / landscape.k_sharp,
-            "final_distance_max": np.nanmax(np.where(np.isfinite(dist), dist, np.nan),
-                                            axis=1).tolist(),
-            "bracket_error": max(abs(lo - 1.0), abs(hi - 1.0)) if brackets else float("inf")}
+    brackets = (
+        bool(lo < 1.0 < hi)
+        and bool(np.all(ratios[ratios < 1.0] <= lo))
+        and bool(np.all(ratios[ratios > 1.0] >= hi))
+    )
+    return {
+        "eta_ratio": ratios.tolist(),
+        "eta": (ratios * 2.0 / landscape.k_sharp).tolist(),
+        "converged_fraction": converged.tolist(),
+        "largest_stable_ratio": lo,
+        "smallest_unstable_ratio": hi,
+        "threshold_eta": 2.0 / landscape.k_sharp,
+        "final_distance_max": np.nanmax(np.where(np.isfinite(dist), dist, np.nan), axis=1).tolist(),
+        "bracket_error": max(abs(lo - 1.0), abs(hi - 1.0)) if brackets else float("inf"),
+    }
 
 
 def _sweep_sgd(cfg, landscape, starts, barrier) -> tuple[dict, dict]:
@@ -354,10 +416,19 @@ def _sweep_sgd(cfg, landscape, starts, barrier) -> tuple[dict, dict]:
     finals = []
     for bs in cfg.batch_sizes:
         full = bs == cfg.num_examples
-        traj = _train(landscape, _tile(starts, e), gd, {"learning_rate": np.repeat(etas, m)},
-                      cfg.steps, cfg, barrier, f"{landscape.dim}D, SGD batch {bs}", data=u,
-                      sampler=None if full else engine.Sampler(bs, replace=True),
-                      key=jax.random.PRNGKey(cfg.seed + 100 + bs))
+        traj = _train(
+            landscape,
+            _tile(starts, e),
+            gd,
+            {"learning_rate": np.repeat(etas, m)},
+            cfg.steps,
+            cfg,
+            barrier,
+            f"{landscape.dim}D, SGD batch {bs}",
+            data=u,
+            sampler=None if full else engine.Sampler(bs, replace=True),
+            key=jax.random.PRNGKey(cfg.seed + 100 + bs),
+        )
         final = np.asarray(traj.params)
         fr = _fractions(final, traj.metrics["flat"], landscape, e, cfg.repeats)
         means.append(fr["mean"])
@@ -367,31 +438,41 @@ def _sweep_sgd(cfg, landscape, starts, barrier) -> tuple[dict, dict]:
     means, ses = np.asarray(means), np.asarray(ses)  # (batch sizes, etas)
     small, full = int(np.argmin(cfg.batch_sizes)), int(np.argmax(cfg.batch_sizes))
     z = (means[small] - means[full]) / np.sqrt(ses[small] ** 2 + ses[full] ** 2 + 1e-300)
-    scal = {"batch_sizes": list(cfg.batch_sizes), "eta": etas.tolist(),
-            "eta_over_batch": [[float(x / b) for x in etas] for b in cfg.batch_sizes],
-            "flat_fraction": means.tolist(), "flat_fraction_std": np.asarray(stds).tolist(),
-            "flat_fraction_se": ses.tolist(),
-            "mean_shift_norm": float(np.linalg.norm(u.mean(axis=0))),
-            "small_vs_full_z": z.tolist(), "min_small_vs_full_z": float(np.min(z)),
-            "shift": cfg.shift, "num_examples": cfg.num_examples}
+    scal = {
+        "batch_sizes": list(cfg.batch_sizes),
+        "eta": etas.tolist(),
+        "eta_over_batch": [[float(x / b) for x in etas] for b in cfg.batch_sizes],
+        "flat_fraction": means.tolist(),
+        "flat_fraction_std": np.asarray(stds).tolist(),
+        "flat_fraction_se": ses.tolist(),
+        "mean_shift_norm": float(np.linalg.norm(u.mean(axis=0))),
+        "small_vs_full_z": z.tolist(),
+        "min_small_vs_full_z": float(np.min(z)),
+        "shift": cfg.shift,
+        "num_examples": cfg.num_examples,
+    }
     return scal, {"u": u, "final": np.asarray(finals), "flat_fraction": means}
 
 
 def _summary(fr, name, values) -> dict[str, Any]:
-    return {name: list(values), "flat_fraction": fr["mean"].tolist(),
-            "flat_fraction_std": fr["std"].tolist(), "flat_fraction_se": fr["se"].tolist(),
-            "diverged_fraction": fr["diverged"].tolist()}
+    return {
+        name: list(values),
+        "flat_fraction": fr["mean"].tolist(),
+        "flat_fraction_std": fr["std"].tolist(),
+        "flat_fraction_se": fr["se"].tolist(),
+        "diverged_fraction": fr["diverged"].tolist(),
+    }
 
 
 def _z(fr, i: int, j: int) -> float:
-    return float((fr["mean"][i] - fr["mean"][j]) /
-                 np.sqrt(fr["se"][i] ** 2 + fr["se"][j] ** 2 + 1e-300))
+    return float(
+        (fr["mean"][i] - fr["mean"][j]) / np.sqrt(fr["se"][i] ** 2 + fr["se"][j] ** 2 + 1e-300)
+    )
 
 
 def _min_adjacent_z(fr, values) -> float:
     order = np.argsort(values)
-    return float(min(_z(fr, int(b), int(a)) for a, b in zip(order[:-1], order[1:],
-                                                            strict=True)))
+    return float(min(_z(fr, int(b), int(a)) for a, b in zip(order[:-1], order[1:], strict=True)))
 
 
 def run(cfg: FlatSharpConfig) -> Results:
@@ -402,28 +483,39 @@ def run(cfg: FlatSharpConfig) -> Results:
         barrier = landscape.barrier()
         starts = initial_positions(cfg, dim)
         tag = f"d{dim}"
-        base = {"barrier_x": barrier,
-                "barrier_height": float(landscape.value(np.array([barrier] + [0.0] * (dim - 1)))),
-                "k_sharp": cfg.k_sharp, "k_flat": cfg.k_flat,
-                "eta_threshold_sharp": 2.0 / cfg.k_sharp, "eta_threshold_flat": 2.0 / cfg.k_flat,
-                "start_flat_fraction": float(landscape.in_flat_basin(starts).mean())}
+        base = {
+            "barrier_x": barrier,
+            "barrier_height": float(landscape.value(np.array([barrier] + [0.0] * (dim - 1)))),
+            "k_sharp": cfg.k_sharp,
+            "k_flat": cfg.k_flat,
+            "eta_threshold_sharp": 2.0 / cfg.k_sharp,
+            "eta_threshold_flat": 2.0 / cfg.k_flat,
+            "start_flat_fraction": float(landscape.in_flat_basin(starts).mean()),
+        }
         runs = _noisy_runs(cfg, landscape, starts, barrier)
         noise, noise_arrays = _noise_summary(cfg, landscape, runs)
         eta_gd, eta_gd_final = _eta_summary(cfg, landscape, runs, "eta_gd")
         eta_noisy, _ = _eta_summary(cfg, landscape, runs, "eta_noisy")
         eta_noisy["sigma"] = cfg.eta_sigma
         sgd, sgd_arrays = _sweep_sgd(cfg, landscape, starts, barrier)
-        results.scalars[tag] = {**base, "noise": noise, "eta_gd": eta_gd,
-                                "eta_noisy": eta_noisy,
-                                "stability": _stability(cfg, landscape, runs), "sgd": sgd}
-        results.arrays.update({
-            f"{tag}_noise_steps": noise_arrays["steps"],
-            f"{tag}_noise_course": noise_arrays["course"],
-            f"{tag}_noise_final": noise_arrays["final"],
-            f"{tag}_eta_gd_final": eta_gd_final,
-            f"{tag}_sgd_final": sgd_arrays["final"],
-            f"{tag}_sgd_u": sgd_arrays["u"],
-        })
+        results.scalars[tag] = {
+            **base,
+            "noise": noise,
+            "eta_gd": eta_gd,
+            "eta_noisy": eta_noisy,
+            "stability": _stability(cfg, landscape, runs),
+            "sgd": sgd,
+        }
+        results.arrays.update(
+            {
+                f"{tag}_noise_steps": noise_arrays["steps"],
+                f"{tag}_noise_course": noise_arrays["course"],
+                f"{tag}_noise_final": noise_arrays["final"],
+                f"{tag}_eta_gd_final": eta_gd_final,
+                f"{tag}_sgd_final": sgd_arrays["final"],
+                f"{tag}_sgd_u": sgd_arrays["u"],
+            }
+        )
     return results
 
 
@@ -441,37 +533,62 @@ _PRESETS = {"quick": "quick", "full": "default"}
 
 
 def _claim(name, statement, quantity, measure, criterion, source=SEED):
-    return Claim(f"{NAME}/{name}", statement, source, NAME, _PRESETS, quantity, measure,
-                 criterion)
+    return Claim(f"{NAME}/{name}", statement, source, NAME, _PRESETS, quantity, measure, criterion)
 
 
 CLAIMS = (
-    _claim("noise-flat", "More gradient noise sends more walkers to the flat minimum.",
-           "1D: (flat fraction at the largest sigma - at sigma = 0) / its standard error "
-           "over repeats", lambda r: r.get("d1.noise.increase_z"), Criterion(">=", 3.0)),
-    _claim("noise-flat-monotone", "The flat-basin fraction rises with sigma at every step of "
-           "the sweep (no significant decrease).",
-           "1D: min over adjacent sigmas of (f(sigma_next) - f(sigma)) / standard error",
-           lambda r: r.get("d1.noise.min_adjacent_z"), Criterion(">=", -2.0)),
-    _claim("stability-threshold", "GD's sharp minimum is stable iff eta < 2 / k_sharp "
-           "(closed-form curvature).",
-           "1D: max |ratio - 1| over the largest stable and smallest unstable eta k_sharp / 2 "
-           "(inf when they do not bracket 1)",
-           lambda r: r.get("d1.stability.bracket_error"), Criterion("<=", 0.011),
-           source="Wu, Ma & E 2018 (NeurIPS); Cohen et al. 2021 (ICLR)"),
-    _claim("eta-flat", "With 2/k_sharp < eta < 2/k_flat GD cannot stay in the sharp basin and "
-           "ends in the flat one.",
-           "1D: min over such eta of the fraction of noise-free GD walkers ending in the flat "
-           "basin", lambda r: r.get("d1.eta_gd.min_flat_between_thresholds"),
-           Criterion(">=", 0.99)),
-    _claim("sgd-small-batch-flat", "Minibatch SGD with the smallest batch ends in the flat basin "
-           "more often than full-batch GD (same eta).",
-           "1D: min over eta of (flat fraction at the smallest batch - at the full batch) / "
-           "standard error", lambda r: r.get("d1.sgd.min_small_vs_full_z"),
-           Criterion(">=", 3.0), source="seed 000, section 6; Keskar et al. 2017 (ICLR)"),
+    _claim(
+        "noise-flat",
+        "More gradient noise sends more walkers to the flat minimum.",
+        "1D: (flat fraction at the largest sigma - at sigma = 0) / its standard error over repeats",
+        lambda r: r.get("d1.noise.increase_z"),
+        Criterion(">=", 3.0),
+    ),
+    _claim(
+        "noise-flat-monotone",
+        "The flat-basin fraction rises with sigma at every step of "
+        "the sweep (no significant decrease).",
+        "1D: min over adjacent sigmas of (f(sigma_next) - f(sigma)) / standard error",
+        lambda r: r.get("d1.noise.min_adjacent_z"),
+        Criterion(">=", -2.0),
+    ),
+    _claim(
+        "stability-threshold",
+        "GD's sharp minimum is stable iff eta < 2 / k_sharp (closed-form curvature).",
+        "1D: max |ratio - 1| over the largest stable and smallest unstable eta k_sharp / 2 "
+        "(inf when they do not bracket 1)",
+        lambda r: r.get("d1.stability.bracket_error"),
+        Criterion("<=", 0.011),
+        source="Wu, Ma & E 2018 (NeurIPS); Cohen et al. 2021 (ICLR)",
+    ),
+    _claim(
+        "eta-flat",
+        "With 2/k_sharp < eta < 2/k_flat GD cannot stay in the sharp basin and "
+        "ends in the flat one.",
+        "1D: min over such eta of the fraction of noise-free GD walkers ending in the flat basin",
+        lambda r: r.get("d1.eta_gd.min_flat_between_thresholds"),
+        Criterion(">=", 0.99),
+    ),
+    _claim(
+        "sgd-small-batch-flat",
+        "Minibatch SGD with the smallest batch ends in the flat basin "
+        "more often than full-batch GD (same eta).",
+        "1D: min over eta of (flat fraction at the smallest batch - at the full batch) / "
+        "standard error",
+        lambda r: r.get("d1.sgd.min_small_vs_full_z"),
+        Criterion(">=", 3.0),
+        source="seed 000, section 6; Keskar et al. 2017 (ICLR)",
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="noisy GD and SGD walkers prefer the flat of two equally deep minima",
-    config_cls=FlatSharpConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="noisy GD and SGD walkers prefer the flat of two equally deep minima",
+        config_cls=FlatSharpConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

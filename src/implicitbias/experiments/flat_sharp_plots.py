@@ -25,9 +25,14 @@ def landscape_figure(results: Results, dim: int = 1) -> Any:
     pts = np.stack([x] + [np.zeros_like(x)] * (dim - 1), axis=1)
     ax.plot(x, land.value(pts), "k-", lw=1.6, label="L(x, 0)" if dim == 2 else "L(x)")
     ax.axvline(s["barrier_x"], color="0.5", ls=":", lw=1, label="barrier")
-    ax.set(xlabel="x", ylabel="loss", ylim=(-0.2, 8.0), xlim=(-2.5, 2.5),
-           title=f"{dim}D landscape (k_sharp = {s['k_sharp']:g}, k_flat = {s['k_flat']:g}) "
-                 "and final positions")
+    ax.set(
+        xlabel="x",
+        ylabel="loss",
+        ylim=(-0.2, 8.0),
+        xlim=(-2.5, 2.5),
+        title=f"{dim}D landscape (k_sharp = {s['k_sharp']:g}, k_flat = {s['k_flat']:g}) "
+        "and final positions",
+    )
     twin = ax.twinx()
     final = results.arrays[f"d{dim}_noise_final"]
     sigmas = s["noise"]["sigma"]
@@ -35,8 +40,14 @@ def landscape_figure(results: Results, dim: int = 1) -> Any:
     bins = np.linspace(-2.5, 2.5, 101)
     for i in picks:
         xs = final[i, :, 0]
-        twin.hist(xs[np.isfinite(xs)], bins=bins, histtype="step", density=True, lw=1.2,
-                  label=f"sigma = {sigmas[i]:g}: flat {s['noise']['flat_fraction'][i]:.2f}")
+        twin.hist(
+            xs[np.isfinite(xs)],
+            bins=bins,
+            histtype="step",
+            density=True,
+            lw=1.2,
+            label=f"sigma = {sigmas[i]:g}: flat {s['noise']['flat_fraction'][i]:.2f}",
+        )
     twin.set_ylabel("density of final x")
     twin.legend(fontsize=7, loc="upper center")
     ax.legend(fontsize=7, loc="upper left")
@@ -54,8 +65,13 @@ def plane_figure(results: Results) -> Any:
     keep = np.all(np.isfinite(final), axis=1)
     ax.scatter(final[keep, 0], final[keep, 1], s=2, alpha=0.3, color="tab:red")
     sigma = results.scalars["d2"]["noise"]["sigma"][-1]
-    ax.set(xlabel="x", ylabel="y", xlim=(-2.5, 2.5), ylim=(-1.5, 1.5),
-           title=f"2D: contours of log(1 + L) and final walkers at sigma = {sigma:g}")
+    ax.set(
+        xlabel="x",
+        ylabel="y",
+        xlim=(-2.5, 2.5),
+        ylim=(-1.5, 1.5),
+        title=f"2D: contours of log(1 + L) and final walkers at sigma = {sigma:g}",
+    )
     return fig
 
 
@@ -65,32 +81,66 @@ def fractions_figure(results: Results) -> Any:
     for tag in sorted(k for k in results.scalars if k.startswith("d")):
         s = results.scalars[tag]
         n = s["noise"]
-        bars = a1.errorbar(n["sigma"], n["flat_fraction"], yerr=n["flat_fraction_std"],
-                           marker="o", capsize=3, label=f"{tag[1:]}D walkers")
-        a1.plot(n["sigma"], n["gibbs_flat_fraction"], ls="--", lw=1,
-                color=bars[0].get_color(),
-                label=f"{tag[1:]}D Gibbs exp(-L/T), T = eta sigma^2 / 2")
+        bars = a1.errorbar(
+            n["sigma"],
+            n["flat_fraction"],
+            yerr=n["flat_fraction_std"],
+            marker="o",
+            capsize=3,
+            label=f"{tag[1:]}D walkers",
+        )
+        a1.plot(
+            n["sigma"],
+            n["gibbs_flat_fraction"],
+            ls="--",
+            lw=1,
+            color=bars[0].get_color(),
+            label=f"{tag[1:]}D Gibbs exp(-L/T), T = eta sigma^2 / 2",
+        )
         for key, style in (("eta_gd", "-o"), ("eta_noisy", "--s")):
             e = s[key]
             label = "GD" if key == "eta_gd" else f"GD + noise sigma = {e.get('sigma', '')}"
-            a2.errorbar(e["eta_ratio"], e["flat_fraction"], yerr=e["flat_fraction_std"],
-                        fmt=style, capsize=3, label=f"{tag[1:]}D {label}")
+            a2.errorbar(
+                e["eta_ratio"],
+                e["flat_fraction"],
+                yerr=e["flat_fraction_std"],
+                fmt=style,
+                capsize=3,
+                label=f"{tag[1:]}D {label}",
+            )
         g = s["sgd"]
         frac = np.asarray(g["flat_fraction"])
         err = np.asarray(g["flat_fraction_std"])
         for j, eta in enumerate(g["eta"]):
-            a3.errorbar(g["batch_sizes"], frac[:, j], yerr=err[:, j], marker="o", capsize=3,
-                        label=f"{tag[1:]}D eta = {eta:g}")
-    a1.set(xlabel="gradient-noise sigma", ylabel="fraction in the flat basin",
-           title="More noise, flatter minimum")
+            a3.errorbar(
+                g["batch_sizes"],
+                frac[:, j],
+                yerr=err[:, j],
+                marker="o",
+                capsize=3,
+                label=f"{tag[1:]}D eta = {eta:g}",
+            )
+    a1.set(
+        xlabel="gradient-noise sigma",
+        ylabel="fraction in the flat basin",
+        title="More noise, flatter minimum",
+    )
     from matplotlib.ticker import NullFormatter
 
     a2.axvline(1.0, color="k", ls=":", lw=1)
-    a2.set(xscale="log", xlabel="eta k_sharp / 2 (1 = stability threshold of the sharp min)",
-           ylabel="fraction in the flat basin", title="Learning rate")
+    a2.set(
+        xscale="log",
+        xlabel="eta k_sharp / 2 (1 = stability threshold of the sharp min)",
+        ylabel="fraction in the flat basin",
+        title="Learning rate",
+    )
     a2.xaxis.set_minor_formatter(NullFormatter())
-    a3.set(xscale="log", xlabel="batch size (largest = full batch)",
-           ylabel="fraction in the flat basin", title="Minibatch SGD on the finite sum")
+    a3.set(
+        xscale="log",
+        xlabel="batch size (largest = full batch)",
+        ylabel="fraction in the flat basin",
+        title="Minibatch SGD on the finite sum",
+    )
     for a in (a1, a2, a3):
         a.legend(fontsize=6)
     return fig
@@ -104,8 +154,11 @@ def course_figure(results: Results) -> Any:
     course = results.arrays[f"{tag}_noise_course"]
     for i, sigma in enumerate(results.scalars[tag]["noise"]["sigma"]):
         ax.plot(steps, course[:, i], label=f"sigma = {sigma:g}")
-    ax.set(xlabel="step", ylabel="fraction in the flat basin",
-           title=f"{tag[1:]}D: walkers cross the barrier over time")
+    ax.set(
+        xlabel="step",
+        ylabel="fraction in the flat basin",
+        title=f"{tag[1:]}D: walkers cross the barrier over time",
+    )
     ax.legend(fontsize=7)
     return fig
 
@@ -117,8 +170,12 @@ def stability_figure(results: Results) -> Any:
         st = results.scalars[tag]["stability"]
         ax.plot(st["eta_ratio"], st["converged_fraction"], "o-", label=f"{tag[1:]}D")
     ax.axvline(1.0, color="k", ls=":", lw=1, label="eta = 2 / k_sharp (closed form)")
-    ax.set(xscale="log", xlabel="eta k_sharp / 2", ylabel="fraction converged to the sharp min",
-           title="GD from the sharp minimum + 1e-3 noise")
+    ax.set(
+        xscale="log",
+        xlabel="eta k_sharp / 2",
+        ylabel="fraction converged to the sharp min",
+        title="GD from the sharp minimum + 1e-3 noise",
+    )
     from matplotlib.ticker import NullFormatter
 
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -129,8 +186,11 @@ def stability_figure(results: Results) -> Any:
 def all_figures(results: Results) -> dict[str, Any]:
     if not any(k.startswith("d") for k in results.scalars):
         return {}
-    figs = {"fractions": fractions_figure(results), "stability": stability_figure(results),
-            "course": course_figure(results)}
+    figs = {
+        "fractions": fractions_figure(results),
+        "stability": stability_figure(results),
+        "course": course_figure(results),
+    }
     for tag in ("d1", "d2"):
         if tag in results.scalars:
             figs[f"landscape_{tag}"] = landscape_figure(results, int(tag[1]))

@@ -89,18 +89,26 @@ class Method:
 
 def _pair(factory, **kw):
     return factory if not kw else functools.partial(factory, **kw), functools.partial(
-        factory, schedule=_INV, **kw)
+        factory, schedule=_INV, **kw
+    )
 
 
 METHODS: dict[str, Method] = {
     "gd": Method("GD", "l2", False, "l2", *_pair(optim.gd)),
     "normalized_gd": Method("normalized GD", "l2", True, "l2", *_pair(optim.normalized_gd)),
-    "coordinate_descent": Method("coordinate descent", "l1", False, "l1",
-                                 *_pair(optim.coordinate_descent)),
-    "normalized_cd": Method("normalized coord. descent", "l1", True, "l1",
-                            *_pair(optim.coordinate_descent, normalized=True)),
-    "steepest_linf": Method("l_inf steepest descent", "linf", False, "linf",
-                            *_pair(optim.steepest_linf)),
+    "coordinate_descent": Method(
+        "coordinate descent", "l1", False, "l1", *_pair(optim.coordinate_descent)
+    ),
+    "normalized_cd": Method(
+        "normalized coord. descent",
+        "l1",
+        True,
+        "l1",
+        *_pair(optim.coordinate_descent, normalized=True),
+    ),
+    "steepest_linf": Method(
+        "l_inf steepest descent", "linf", False, "linf", *_pair(optim.steepest_linf)
+    ),
     "sign_gd": Method("sign GD", "linf", True, "linf", *_pair(optim.sign_gd)),
     "adam": Method("Adam", "linf", True, "linf", *_pair(optim.adam)),
 }
@@ -112,18 +120,27 @@ class GeometryConfig(Config):
     """Which max-margin direction does each optimizer's iterate converge to?"""
 
     dataset: Literal["plane", "highdim", "seed-004"] = param(
-        "plane", "built-in data (implicitbias.datasets.geometry_data)")
-    methods: tuple[str, ...] = param(tuple(METHODS), "optimizers to compare: "
-                                     + ", ".join(METHODS))
+        "plane", "built-in data (implicitbias.datasets.geometry_data)"
+    )
+    methods: tuple[str, ...] = param(tuple(METHODS), "optimizers to compare: " + ", ".join(METHODS))
     steps: int = param(100_000, "optimizer steps", low=1)
     num_inits: int = param(4, "inits per method, run as one batch", low=1)
-    init_scale: float = param(1.0, "norm of the inits (2D: evenly spaced directions from 60 "
-                                   "degrees; else Gaussian directions)", low=0, low_open=True)
+    init_scale: float = param(
+        1.0,
+        "norm of the inits (2D: evenly spaced directions from 60 "
+        "degrees; else Gaussian directions)",
+        low=0,
+        low_open=True,
+    )
     start: tuple[float, ...] = param((), "one explicit init (replaces num_inits)")
     loss: Literal["mean", "sum"] = param("mean", "exponential loss averaged or summed")
     learning_rate: float | None = param(
-        None, "one base step for every method; none: 1/(B*^2 L(w0)) for the unnormalized "
-              "methods, 1/B* for the normalized ones and Adam", low=0, low_open=True)
+        None,
+        "one base step for every method; none: 1/(B*^2 L(w0)) for the unnormalized "
+        "methods, 1/B* for the normalized ones and Adam",
+        low=0,
+        low_open=True,
+    )
     decay: bool = param(True, "normalized methods and Adam use eta_t = eta / sqrt(t + 1)")
     adam_b1: float = param(0.9, "Adam's beta1", low=0, high=0.999999)
     adam_b2: float = param(0.999, "Adam's beta2", low=0, high=0.999999)
@@ -134,20 +151,30 @@ class GeometryConfig(Config):
         "smoke": dict(steps=2000, num_inits=2, num_logs=40),
         "default": {},
         "highdim": dict(dataset="highdim"),
-        "seed-004": dict(dataset="seed-004", methods=("gd", "adam"), steps=2000,
-                         start=(-2.0, -0.5), loss="sum", learning_rate=0.1, decay=False,
-                         adam_eps=1e-8),
+        "seed-004": dict(
+            dataset="seed-004",
+            methods=("gd", "adam"),
+            steps=2000,
+            start=(-2.0, -0.5),
+            loss="sum",
+            learning_rate=0.1,
+            decay=False,
+            adam_eps=1e-8,
+        ),
     }
 
     def validate(self) -> None:
         unknown = [m for m in self.methods if m not in METHODS]
         if not self.methods or unknown or len(set(self.methods)) != len(self.methods):
-            raise ConfigError("methods", "distinct names among " + ", ".join(METHODS),
-                              self.methods, choices=list(METHODS))
+            raise ConfigError(
+                "methods",
+                "distinct names among " + ", ".join(METHODS),
+                self.methods,
+                choices=list(METHODS),
+            )
         dim = geometry_data.load(self.dataset)[0].shape[1]
         if len(self.start) not in (0, dim):
-            raise ConfigError("start", f"empty or {dim} numbers (the data's dimension)",
-                              self.start)
+            raise ConfigError("start", f"empty or {dim} numbers (the data's dimension)", self.start)
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,8 +196,13 @@ def lp_face_width(X: np.ndarray, y: np.ndarray, norm: str, slack: float = 1e-9) 
     n, d = Z.shape
     k = d if norm == "l1" else 1  # auxiliary variables
     bound = np.eye(d) if norm == "l1" else np.ones((d, 1))
-    A = np.vstack([np.hstack([-Z, np.zeros((n, k))]), np.hstack([np.eye(d), -bound]),
-                   np.hstack([-np.eye(d), -bound])])
+    A = np.vstack(
+        [
+            np.hstack([-Z, np.zeros((n, k))]),
+            np.hstack([np.eye(d), -bound]),
+            np.hstack([-np.eye(d), -bound]),
+        ]
+    )
     b = np.concatenate([-np.ones(n), np.zeros(2 * d)])
     c = np.concatenate([np.zeros(d), np.ones(k)])
     free = [(None, None)] * (d + k)
@@ -193,12 +225,21 @@ def _references(X: np.ndarray, y: np.ndarray, results: Results) -> np.ndarray:
     for norm in REFS:
         mm = max_margin(X, y, norm)
         width = 0.0 if norm == "l2" else lp_face_width(X, y, norm)  # l2: strictly convex
-        out[norm] = {"direction": mm.direction.tolist(), "margin": mm.margin,
-                     "l2_margin": mm.l2_margin, "support": mm.support.tolist(),
-                     "face_width": width, "unique": bool(width < 1e-4)}
+        out[norm] = {
+            "direction": mm.direction.tolist(),
+            "margin": mm.margin,
+            "l2_margin": mm.l2_margin,
+            "support": mm.support.tolist(),
+            "face_width": width,
+            "unique": bool(width < 1e-4),
+        }
         dirs.append(mm.direction)
-    angles = {f"{a}-{b}": angle_degrees(dirs[i], dirs[j])
-              for i, a in enumerate(REFS) for j, b in enumerate(REFS) if i < j}
+    angles = {
+        f"{a}-{b}": angle_degrees(dirs[i], dirs[j])
+        for i, a in enumerate(REFS)
+        for j, b in enumerate(REFS)
+        if i < j
+    }
     out["angles"] = angles
     out["min_pairwise"] = min(angles.values())
     results.scalars["references"] = out
@@ -236,8 +277,10 @@ def _hparams(cfg: GeometryConfig, method: Method, X, y, inits, loss) -> dict[str
     return hp
 
 
-_HINT = ("a step too large for the exponential loss (lower learning_rate), or float64 "
-         "underflow of Adam's second moment once the margins pass ~350 (fewer steps).")
+_HINT = (
+    "a step too large for the exponential loss (lower learning_rate), or float64 "
+    "underflow of Adam's second moment once the margins pass ~350 (fewer steps)."
+)
 
 
 def _run_method(cfg: GeometryConfig, name: str, X, y, refs, inits, results: Results) -> None:
@@ -246,16 +289,25 @@ def _run_method(cfg: GeometryConfig, name: str, X, y, refs, inits, results: Resu
     decays = method.normalized and cfg.decay
     hp = _hparams(cfg, method, X, y, inits, loss)
     traj = engine.train(
-        loss, inits, method.decaying if decays else method.constant, steps=cfg.steps,
-        data=(X, y), hparams=hp, metrics=reference_angles, aux={"refs": refs}, aux_axis=None,
-        num_logs=cfg.num_logs, keep_params=X.shape[1] == 2, description=f"{NAME}: {name}",
-        divergence_hint=_HINT)
+        loss,
+        inits,
+        method.decaying if decays else method.constant,
+        steps=cfg.steps,
+        data=(X, y),
+        hparams=hp,
+        metrics=reference_angles,
+        aux={"refs": refs},
+        aux_axis=None,
+        num_logs=cfg.num_logs,
+        keep_params=X.shape[1] == 2,
+        description=f"{NAME}: {name}",
+        divergence_hint=_HINT,
+    )
     angles = np.stack([traj.metrics[f"angle_{r}"] for r in REFS], axis=-1)  # (L, B, 3)
     final = angles[-1]
     own = REFS.index(method.reference)
     own_lead = final[:, own] - np.min(np.delete(final, own, axis=1), axis=1)
-    results.arrays.update({f"{name}_angles": angles,
-                           f"{name}_final": np.asarray(traj.params)})
+    results.arrays.update({f"{name}_angles": angles, f"{name}_final": np.asarray(traj.params)})
     if traj.snapshots is not None:
         paths = np.asarray(traj.snapshots)
         norms = np.maximum(np.linalg.norm(paths, axis=-1, keepdims=True), 1e-300)
@@ -264,16 +316,21 @@ def _run_method(cfg: GeometryConfig, name: str, X, y, refs, inits, results: Resu
         results.metrics[f"{name}/{key}"] = traj.metrics[key]
     results.arrays.setdefault("steps", traj.steps)
     results.scalars.setdefault("methods", {})[name] = {
-        "label": method.label, "geometry": method.geometry, "normalized": method.normalized,
-        "reference": method.reference, "schedule": _INV if decays else "constant",
+        "label": method.label,
+        "geometry": method.geometry,
+        "normalized": method.normalized,
+        "reference": method.reference,
+        "schedule": _INV if decays else "constant",
         "learning_rate": np.broadcast_to(hp["learning_rate"], (len(inits),)).tolist(),
         "final_angle": {r: final[:, i].tolist() for i, r in enumerate(REFS)},
         "nearest": [_nearest_names(row) for row in final],
-        "lead": own_lead.tolist(), "worst_lead": float(np.max(own_lead)),
+        "lead": own_lead.tolist(),
+        "worst_lead": float(np.max(own_lead)),
         "late_slope": _late_slope(traj.steps, angles[:, :, own]),
         "final_loss": traj.metrics["loss"][-1].tolist(),
         "final_norm": traj.metrics["norm"][-1].tolist(),
-        "compile_seconds": traj.compile_seconds, "run_seconds": traj.run_seconds,
+        "compile_seconds": traj.compile_seconds,
+        "run_seconds": traj.run_seconds,
     }
 
 
@@ -299,10 +356,13 @@ def _table(results: Results) -> None:
     table = {}
     for name, m in results.scalars["methods"].items():
         nearest = sorted(set(m["nearest"]))
-        table[name] = {**{f"angle_{r}": float(np.mean(m["final_angle"][r])) for r in REFS},
-                       "theory": m["reference"],
-                       "nearest": nearest[0] if len(nearest) == 1 else "mixed: "
-                       + ", ".join(f"{m['nearest'].count(r)} {r}" for r in nearest)}
+        table[name] = {
+            **{f"angle_{r}": float(np.mean(m["final_angle"][r])) for r in REFS},
+            "theory": m["reference"],
+            "nearest": nearest[0]
+            if len(nearest) == 1
+            else "mixed: " + ", ".join(f"{m['nearest'].count(r)} {r}" for r in nearest),
+        }
     results.scalars["table"] = table
 
 
@@ -313,9 +373,14 @@ def run(cfg: GeometryConfig) -> Results:
     refs = _references(X, y, results)
     inits = _inits(cfg, X.shape[1])
     results.arrays.update(X=X, y=y, refs=refs, inits=inits)
-    results.scalars["problem"] = {"dataset": cfg.dataset, "n": int(X.shape[0]),
-                                  "d": int(X.shape[1]), "loss": cfg.loss, "steps": cfg.steps,
-                                  "num_inits": int(len(inits))}
+    results.scalars["problem"] = {
+        "dataset": cfg.dataset,
+        "n": int(X.shape[0]),
+        "d": int(X.shape[1]),
+        "loss": cfg.loss,
+        "steps": cfg.steps,
+        "num_inits": int(len(inits)),
+    }
     for name in cfg.methods:
         _run_method(cfg, name, X, y, refs, inits, results)
     _table(results)
@@ -350,8 +415,9 @@ def lead(r: Results, method: str, ref: str, among: tuple[str, ...] = REFS) -> fl
 
 def _at(r: Results, method: str, ref: str) -> float:
     """Worst angle to ``ref`` in units of the l2 - l_inf separation."""
-    return float(np.max(_angles(r, method)[:, REFS.index(ref)])
-                 / r.get("references.angles.l2-linf"))
+    return float(
+        np.max(_angles(r, method)[:, REFS.index(ref)]) / r.get("references.angles.l2-linf")
+    )
 
 
 _BUILTIN = {"quick": "default", "full": "highdim"}
@@ -361,9 +427,17 @@ _LEAD = "angle to the {} reference minus the smallest angle to the other two, wo
 
 def _nearest(method: str, ref: str, source: str) -> Claim:
     statement = f"{METHODS[method].label} ends nearest the {ref} max-margin direction."
-    return Claim(f"{NAME}/{method}-{ref}", statement, source, NAME, _BUILTIN,
-                 _LEAD.format(ref), functools.partial(lead, method=method, ref=ref),
-                 Criterion("<", 0.0), ("smoke",))
+    return Claim(
+        f"{NAME}/{method}-{ref}",
+        statement,
+        source,
+        NAME,
+        _BUILTIN,
+        _LEAD.format(ref),
+        functools.partial(lead, method=method, ref=ref),
+        Criterion("<", 0.0),
+        ("smoke",),
+    )
 
 
 def _seed(name: str, statement: str, quantity: str, measure, criterion) -> Claim:
@@ -378,27 +452,54 @@ CLAIMS = (
     _nearest("steepest_linf", "linf", GUNASEKAR),
     _nearest("sign_gd", "linf", NACSON),
     _nearest("adam", "linf", ZHANG),
-    _seed("seed-sgd-l2", "SGD (full-batch GD, lr 0.1) goes to the l2 max margin, nearer "
-                         "than to the l_inf one.", "angle to l2 minus angle to l_inf (deg)",
-          lambda r: lead(r, "gd", "l2", ("l2", "linf")), Criterion("<", 0.0)),
-    _seed("seed-adam-linf", "Adam (lr 0.1) tends to converge closer to the max l_inf margin.",
-          "angle to l_inf minus angle to l2 (deg)",
-          lambda r: lead(r, "adam", "linf", ("l2", "linf")), Criterion("<", 0.0)),
-    _seed("seed-separation", "The experiment tells the geometries apart: its l2 and l_inf "
-                             "max-margin directions are >= 10 degrees apart.",
-          "angle between the l2 and l_inf directions (deg)",
-          lambda r: r.get("references.angles.l2-linf"), Criterion(">=", 10.0)),
-    _seed("seed-sgd-at-l2", "SGD reaches the l2 max-margin direction in 2000 steps (within "
-                            "half the l2 - l_inf separation).",
-          "angle(SGD, l2) / angle(l2, l_inf)", lambda r: _at(r, "gd", "l2"),
-          Criterion("<", 0.5)),
-    _seed("seed-adam-at-linf", "Adam reaches the l_inf max-margin direction in 2000 steps "
-                               "(within half the l2 - l_inf separation).",
-          "angle(Adam, l_inf) / angle(l2, l_inf)", lambda r: _at(r, "adam", "linf"),
-          Criterion("<", 0.5)),
+    _seed(
+        "seed-sgd-l2",
+        "SGD (full-batch GD, lr 0.1) goes to the l2 max margin, nearer than to the l_inf one.",
+        "angle to l2 minus angle to l_inf (deg)",
+        lambda r: lead(r, "gd", "l2", ("l2", "linf")),
+        Criterion("<", 0.0),
+    ),
+    _seed(
+        "seed-adam-linf",
+        "Adam (lr 0.1) tends to converge closer to the max l_inf margin.",
+        "angle to l_inf minus angle to l2 (deg)",
+        lambda r: lead(r, "adam", "linf", ("l2", "linf")),
+        Criterion("<", 0.0),
+    ),
+    _seed(
+        "seed-separation",
+        "The experiment tells the geometries apart: its l2 and l_inf "
+        "max-margin directions are >= 10 degrees apart.",
+        "angle between the l2 and l_inf directions (deg)",
+        lambda r: r.get("references.angles.l2-linf"),
+        Criterion(">=", 10.0),
+    ),
+    _seed(
+        "seed-sgd-at-l2",
+        "SGD reaches the l2 max-margin direction in 2000 steps (within "
+        "half the l2 - l_inf separation).",
+        "angle(SGD, l2) / angle(l2, l_inf)",
+        lambda r: _at(r, "gd", "l2"),
+        Criterion("<", 0.5),
+    ),
+    _seed(
+        "seed-adam-at-linf",
+        "Adam reaches the l_inf max-margin direction in 2000 steps "
+        "(within half the l2 - l_inf separation).",
+        "angle(Adam, l_inf) / angle(l2, l_inf)",
+        lambda r: _at(r, "adam", "linf"),
+        Criterion("<", 0.5),
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="GD, sign GD, coordinate descent, Adam: which max margin (l1, l2, l_inf)?",
-    config_cls=GeometryConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="GD, sign GD, coordinate descent, Adam: which max margin (l1, l2, l_inf)?",
+        config_cls=GeometryConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

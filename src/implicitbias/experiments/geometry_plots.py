@@ -25,8 +25,14 @@ def _grid(n: int, size: float = 3.0) -> tuple[Any, list[Any]]:
     """A figure with ``n`` panels (at most 4 per row) sharing axes; unused ones are hidden."""
     ncols = min(4, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = figure(nrows, ncols, size=(size * ncols, size * nrows * 0.95), squeeze=False,
-                       sharex=True, sharey=True)
+    fig, axes = figure(
+        nrows,
+        ncols,
+        size=(size * ncols, size * nrows * 0.95),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -47,10 +53,21 @@ def angles_figure(results: Results) -> Any:
     for ax, name in zip(axes, names, strict=True):
         angles = np.maximum(results.arrays[f"{name}_angles"][1:], 1e-4)  # (L-1, B, 3)
         for i, ref in enumerate(REFS):
-            ax.fill_between(t, angles[:, :, i].min(axis=1), angles[:, :, i].max(axis=1),
-                            color=COLORS[ref], alpha=0.2, lw=0)
-            ax.loglog(t, np.median(angles[:, :, i], axis=1), color=COLORS[ref], lw=1.5,
-                      label=f"to {LABELS[ref]}")
+            ax.fill_between(
+                t,
+                angles[:, :, i].min(axis=1),
+                angles[:, :, i].max(axis=1),
+                color=COLORS[ref],
+                alpha=0.2,
+                lw=0,
+            )
+            ax.loglog(
+                t,
+                np.median(angles[:, :, i], axis=1),
+                color=COLORS[ref],
+                lw=1.5,
+                label=f"to {LABELS[ref]}",
+            )
         ax.set_title(_title(results, name), fontsize=9)
         ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks: slow, and not needed
         ax.yaxis.set_minor_locator(NullLocator())
@@ -71,16 +88,35 @@ def final_angles_figure(results: Results) -> Any:
     for i, ref in enumerate(REFS):
         a = [np.asarray(results.scalars["methods"][n]["final_angle"][ref]) for n in names]
         mean = np.array([v.mean() for v in a])
-        err = np.array([[m - v.min() for v, m in zip(a, mean, strict=True)],
-                        [v.max() - m for v, m in zip(a, mean, strict=True)]])
-        ax.bar(x + (i - 1) * width, mean, width, yerr=err, color=COLORS[ref], capsize=2,
-               label=f"to {LABELS[ref]}")
-    ax.set_xticks(x, [results.scalars["methods"][n]["label"] for n in names], rotation=25,
-                  ha="right", fontsize=8)
+        err = np.array(
+            [
+                [m - v.min() for v, m in zip(a, mean, strict=True)],
+                [v.max() - m for v, m in zip(a, mean, strict=True)],
+            ]
+        )
+        ax.bar(
+            x + (i - 1) * width,
+            mean,
+            width,
+            yerr=err,
+            color=COLORS[ref],
+            capsize=2,
+            label=f"to {LABELS[ref]}",
+        )
+    ax.set_xticks(
+        x,
+        [results.scalars["methods"][n]["label"] for n in names],
+        rotation=25,
+        ha="right",
+        fontsize=8,
+    )
     sep = results.scalars["references"]["angles"]
-    ax.set(ylabel="final angle (degrees)",
-           title="Where each optimizer ends (references pairwise "
-                 + ", ".join(f"{v:.1f}" for v in sep.values()) + " deg apart)")
+    ax.set(
+        ylabel="final angle (degrees)",
+        title="Where each optimizer ends (references pairwise "
+        + ", ".join(f"{v:.1f}" for v in sep.values())
+        + " deg apart)",
+    )
     ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return fig
@@ -104,11 +140,16 @@ def circle_figure(results: Results) -> Any:
         _circle_axes(ax, refs)
         paths = results.arrays[f"{name}_paths"]  # (L, B, 2), unit vectors
         for b in range(paths.shape[1]):
-            ax.plot(paths[:, b, 0], paths[:, b, 1], color="k", lw=1, alpha=0.8,
-                    label="w_t / ||w_t||" if b == 0 else None)
+            ax.plot(
+                paths[:, b, 0],
+                paths[:, b, 1],
+                color="k",
+                lw=1,
+                alpha=0.8,
+                label="w_t / ||w_t||" if b == 0 else None,
+            )
             ax.plot(*paths[0, b], "o", color="k", ms=3)
-            ax.plot(*paths[-1, b], "*", color="tab:orange", ms=9,
-                    label="end" if b == 0 else None)
+            ax.plot(*paths[-1, b], "*", color="tab:orange", ms=9, label="end" if b == 0 else None)
         ax.set_title(_title(results, name), fontsize=9)
     axes[0].legend(fontsize=6, loc="lower left")
     fig.suptitle("Normalized trajectories on the unit circle (o: start)")
@@ -123,17 +164,28 @@ def data_figure(results: Results) -> Any:
     ax.scatter(*X[y < 0].T, marker="s", color="tab:olive", label="y = -1")
     lim = 1.15 * float(np.max(np.abs(X)))
     support = sorted({i for r in REFS for i in results.scalars["references"][r]["support"]})
-    ax.scatter(*X[support].T, s=160, facecolors="none", edgecolors="k", lw=0.8,
-               label="support vector")
+    ax.scatter(
+        *X[support].T, s=160, facecolors="none", edgecolors="k", lw=0.8, label="support vector"
+    )
     for ref, u in zip(REFS, results.arrays["refs"], strict=True):
         normal = np.array([-u[1], u[0]])
-        ax.plot(*(np.outer([-2 * lim, 2 * lim], normal).T), color=COLORS[ref], lw=1,
-                label=f"boundary of the {LABELS[ref]}")
-        ax.annotate("", xy=u * lim / 2, xytext=(0, 0),
-                    arrowprops=dict(arrowstyle="->", color=COLORS[ref]))
+        ax.plot(
+            *(np.outer([-2 * lim, 2 * lim], normal).T),
+            color=COLORS[ref],
+            lw=1,
+            label=f"boundary of the {LABELS[ref]}",
+        )
+        ax.annotate(
+            "", xy=u * lim / 2, xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=COLORS[ref])
+        )
     ax.set_aspect("equal")
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="x1", ylabel="x2",
-           title="Data and the three max-margin classifiers")
+    ax.set(
+        xlim=(-lim, lim),
+        ylim=(-lim, lim),
+        xlabel="x1",
+        ylabel="x2",
+        title="Data and the three max-margin classifiers",
+    )
     ax.legend(fontsize=7, loc="lower right")
     return fig
 

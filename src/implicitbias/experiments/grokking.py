@@ -67,10 +67,12 @@ class GrokkingConfig(Config):
     """Modular arithmetic with an MLP or a one-layer transformer, AdamW with weight decay."""
 
     operation: Literal["add", "sub", "mul", "div", "quad"] = param(
-        "add", "a + b, a - b, a * b, a / b (b != 0) or a^2 + a b, mod p")
+        "add", "a + b, a - b, a * b, a / b (b != 0) or a^2 + a b, mod p"
+    )
     p: int = param(97, "the modulus (a prime)", low=3)
-    train_fraction: float = param(0.5, "fraction of the table used for training",
-                                  low=0, high=1, low_open=True)
+    train_fraction: float = param(
+        0.5, "fraction of the table used for training", low=0, high=1, low_open=True
+    )
     model: Literal["mlp", "transformer"] = param("mlp", "the network")
     d_embed: int = param(128, "mlp: embedding width (per operand)", low=1)
     d_hidden: int = param(256, "mlp: hidden width", low=1)
@@ -88,65 +90,110 @@ class GrokkingConfig(Config):
     linear_logs: int = param(81, "linearly spaced logged steps (added to the log ones)", low=2)
     no_wd_control: bool = param(True, "also train the same inits without weight decay")
     progress_measures: bool = param(True, "Fourier progress measures (a + b, a - b only)")
-    key_factor: float = param(3.0, "key frequency: share of the embedding's Fourier energy "
-                                    ">= key_factor / ((p - 1) / 2), i.e. this many times the "
-                                    "share of a flat spectrum", low=1)
+    key_factor: float = param(
+        3.0,
+        "key frequency: share of the embedding's Fourier energy "
+        ">= key_factor / ((p - 1) / 2), i.e. this many times the "
+        "share of a flat spectrum",
+        low=1,
+    )
     grokfast: Literal["off", "ema", "ma", "both"] = param(
-        "off", "also train with Grokfast filters (same lr and weight decay)")
+        "off", "also train with Grokfast filters (same lr and weight decay)"
+    )
     grokfast_alpha: float = param(0.98, "Grokfast-EMA decay", low=0, high=0.999999)
     grokfast_lamb_ema: float = param(2.0, "Grokfast-EMA amplification", low=0)
     grokfast_window: int = param(100, "Grokfast-MA window", low=1)
     grokfast_lamb_ma: float = param(5.0, "Grokfast-MA amplification", low=0)
-    probe_steps: int = param(300, "steps over which the per-step update norms of Grokfast "
-                                  "and the baseline are compared", low=1)
+    probe_steps: int = param(
+        300,
+        "steps over which the per-step update norms of Grokfast and the baseline are compared",
+        low=1,
+    )
     phase: bool = param(False, "phase diagram: train fraction x weight decay")
-    phase_fractions: tuple[float, ...] = param((0.3, 0.5, 0.7), "phase diagram: train "
-                                               "fractions", low=0, high=1, low_open=True)
-    phase_weight_decays: tuple[float, ...] = param((0.0, 0.3, 1.0, 3.0), "phase diagram: "
-                                                   "weight decays", low=0)
+    phase_fractions: tuple[float, ...] = param(
+        (0.3, 0.5, 0.7), "phase diagram: train fractions", low=0, high=1, low_open=True
+    )
+    phase_weight_decays: tuple[float, ...] = param(
+        (0.0, 0.3, 1.0, 3.0), "phase diagram: weight decays", low=0
+    )
     phase_seeds: int = param(1, "phase diagram: inits per cell (batched)", low=1)
     phase_steps: int = param(2000, "phase diagram: budget in steps", low=1)
     x64: bool = param(False, "compute in float64 (float32 is the setting of the papers)")
 
     PRESETS = {
-        "smoke": dict(p=23, d_embed=16, d_hidden=32, d_model=32, d_mlp=64, steps=200,
-                      learning_rate=3e-3, num_logs=20, linear_logs=11, grokfast="ema",
-                      probe_steps=20, phase=True,
-                      phase_fractions=(0.5,), phase_weight_decays=(0.0, 1.0),
-                      phase_steps=100, num_seeds=2),
-        "quick": dict(d_embed=64, d_hidden=128, learning_rate=3e-3, steps=1200,
-                      no_wd_control=False),
+        "smoke": dict(
+            p=23,
+            d_embed=16,
+            d_hidden=32,
+            d_model=32,
+            d_mlp=64,
+            steps=200,
+            learning_rate=3e-3,
+            num_logs=20,
+            linear_logs=11,
+            grokfast="ema",
+            probe_steps=20,
+            phase=True,
+            phase_fractions=(0.5,),
+            phase_weight_decays=(0.0, 1.0),
+            phase_steps=100,
+            num_seeds=2,
+        ),
+        "quick": dict(
+            d_embed=64, d_hidden=128, learning_rate=3e-3, steps=1200, no_wd_control=False
+        ),
         "default": {},
-        "paper": dict(model="transformer", p=113, train_fraction=0.3, steps=20000,
-                      no_wd_control=False, num_logs=100, linear_logs=101),
+        "paper": dict(
+            model="transformer",
+            p=113,
+            train_fraction=0.3,
+            steps=20000,
+            no_wd_control=False,
+            num_logs=100,
+            linear_logs=101,
+        ),
         # Power et al. used a transformer; this is the division task on the default MLP.
-        "power": dict(operation="div", p=97, train_fraction=0.5, steps=6000,
-                      no_wd_control=False),
-        "grokfast": dict(grokfast="both", no_wd_control=False, d_embed=64, d_hidden=128,
-                         progress_measures=False),
-        "phase": dict(p=59, d_embed=64, d_hidden=128, learning_rate=3e-3, steps=1500,
-                      no_wd_control=False, progress_measures=False, phase=True,
-                      phase_steps=2000, phase_seeds=2),
+        "power": dict(operation="div", p=97, train_fraction=0.5, steps=6000, no_wd_control=False),
+        "grokfast": dict(
+            grokfast="both", no_wd_control=False, d_embed=64, d_hidden=128, progress_measures=False
+        ),
+        "phase": dict(
+            p=59,
+            d_embed=64,
+            d_hidden=128,
+            learning_rate=3e-3,
+            steps=1500,
+            no_wd_control=False,
+            progress_measures=False,
+            phase=True,
+            phase_steps=2000,
+            phase_seeds=2,
+        ),
     }
 
     def validate(self) -> None:
         from implicitbias.datasets.modular import is_prime
 
         if not is_prime(self.p):
-            raise ConfigError("p", "a prime (division and the Fourier measures need a "
-                                   "field)", self.p)
+            raise ConfigError(
+                "p", "a prime (division and the Fourier measures need a field)", self.p
+            )
         if self.model == "transformer" and self.d_model % self.n_heads:
-            raise ConfigError("n_heads", f"a divisor of d_model (={self.d_model})",
-                              self.n_heads)
-        n = self.p * (self.p - 1) if self.operation == "div" else self.p ** 2
+            raise ConfigError("n_heads", f"a divisor of d_model (={self.d_model})", self.n_heads)
+        n = self.p * (self.p - 1) if self.operation == "div" else self.p**2
         n_train = int(round(self.train_fraction * n))
         if not 1 <= n_train <= n - 1:
-            raise ConfigError("train_fraction", f"a fraction leaving at least one train "
-                                                f"and one test pair out of {n}",
-                              self.train_fraction)
+            raise ConfigError(
+                "train_fraction",
+                f"a fraction leaving at least one train and one test pair out of {n}",
+                self.train_fraction,
+            )
         if self.batch_size > n_train:
-            raise ConfigError("batch_size", f"0 (full batch) or at most the {n_train} "
-                                            "training pairs", self.batch_size)
+            raise ConfigError(
+                "batch_size",
+                f"0 (full batch) or at most the {n_train} training pairs",
+                self.batch_size,
+            )
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,10 +238,12 @@ def problem(static: Any) -> tuple[Any, Any]:
     def metrics(params, data, aux):
         x, y = data
         test = logits(params, aux["x"])
-        return {"train_acc": jnp.mean(jnp.argmax(logits(params, x), -1) == y),
-                "test_loss": fourier.cross_entropy(test, aux["y"]),
-                "test_acc": jnp.mean(jnp.argmax(test, -1) == aux["y"]),
-                "norm": _global_norm(params)}
+        return {
+            "train_acc": jnp.mean(jnp.argmax(logits(params, x), -1) == y),
+            "test_loss": fourier.cross_entropy(test, aux["y"]),
+            "test_acc": jnp.mean(jnp.argmax(test, -1) == aux["y"]),
+            "norm": _global_norm(params),
+        }
 
     return loss, metrics
 
@@ -206,8 +255,18 @@ def log_steps(steps: int, num_log: int, num_linear: int) -> np.ndarray:
     return np.union1d(log, lin).astype(np.int64)
 
 
-def train(cfg: GrokkingConfig, data: ModularData, optimizer: Any, hparams: dict, keys,
-          *, steps: int, label: str, keep_params: bool = False, sample_key=None):
+def train(
+    cfg: GrokkingConfig,
+    data: ModularData,
+    optimizer: Any,
+    hparams: dict,
+    keys,
+    *,
+    steps: int,
+    label: str,
+    keep_params: bool = False,
+    sample_key=None,
+):
     """One engine call: ``len(keys)`` members, one program. Returns the trajectory and the
     model's static part."""
     params, static = init_params(cfg, keys)
@@ -215,11 +274,22 @@ def train(cfg: GrokkingConfig, data: ModularData, optimizer: Any, hparams: dict,
     x_test, y_test = data.part("test")
     sampler = engine.Sampler(cfg.batch_size, replace=False) if cfg.batch_size else None
     traj = engine.train(
-        loss, params, optimizer, steps=steps, data=data.part("train"),
-        aux={"x": x_test, "y": y_test}, hparams=hparams, metrics=metrics, sampler=sampler,
-        key=sample_key, log_at=log_steps(steps, cfg.num_logs, cfg.linear_logs),
-        keep_params=keep_params, description=f"{NAME}: {label}",
-        divergence_hint="lower the learning rate", on_divergence="continue")
+        loss,
+        params,
+        optimizer,
+        steps=steps,
+        data=data.part("train"),
+        aux={"x": x_test, "y": y_test},
+        hparams=hparams,
+        metrics=metrics,
+        sampler=sampler,
+        key=sample_key,
+        log_at=log_steps(steps, cfg.num_logs, cfg.linear_logs),
+        keep_params=keep_params,
+        description=f"{NAME}: {label}",
+        divergence_hint="lower the learning rate",
+        on_divergence="continue",
+    )
     return traj, static, params
 
 
@@ -249,29 +319,35 @@ def summarize(steps: np.ndarray, m: dict[str, np.ndarray], member: int) -> dict[
     plateau = (t10 - t_train) if (t10 is not None and t_train is not None) else None
     rise = (t90 - t10) if (t10 is not None and t90 is not None) else None
     return {
-        "steps_train_99": t_train, "steps_test_99": t_test,
+        "steps_train_99": t_train,
+        "steps_test_99": t_test,
         "delay": (t_test - t_train) if both else None,
         "ratio": (t_test / max(t_train, 1)) if both else float("nan"),
-        "final_train_acc": float(train_acc[-1]), "final_test_acc": float(test_acc[-1]),
+        "final_train_acc": float(train_acc[-1]),
+        "final_test_acc": float(test_acc[-1]),
         "max_test_acc": float(test_acc.max()),
         "test_acc_at_train_99": _at(steps, test_acc, t_train),
-        "norm_init": float(norm[0]), "norm_at_train_99": _at(steps, norm, t_train),
-        "norm_at_test_99": _at(steps, norm, t_test), "norm_final": float(norm[-1]),
+        "norm_init": float(norm[0]),
+        "norm_at_train_99": _at(steps, norm, t_train),
+        "norm_at_test_99": _at(steps, norm, t_test),
+        "norm_final": float(norm[-1]),
         "norm_ratio_transition": (_at(steps, norm, t_test) / _at(steps, norm, t_train))
-        if both else float("nan"),
-        "steps_test_10": t10, "steps_test_90": t90,
+        if both
+        else float("nan"),
+        "steps_test_10": t10,
+        "steps_test_90": t90,
         # (10 % -> 90 % test accuracy) / (train 99 % -> test 10 %): < 1 when the jump is
         # shorter than the plateau before it.
-        "rise_over_plateau": (rise / plateau) if (rise is not None and plateau) else
-        float("nan"),
+        "rise_over_plateau": (rise / plateau) if (rise is not None and plateau) else float("nan"),
     }
 
 
 # ---------------------------------------------------------------------------------------
 # progress measures (Nanda et al.)
 # ---------------------------------------------------------------------------------------
-def progress(cfg: GrokkingConfig, data: ModularData, static: Any, snapshots: Any,
-             final: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def progress(
+    cfg: GrokkingConfig, data: ModularData, static: Any, snapshots: Any, final: Any
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Key frequencies of the final embedding; restricted/excluded loss and the key-frequency
     share of the embedding at every logged step (member 0)."""
     basis = jnp.asarray(fourier.fourier_basis(cfg.p), dtype=jnp.float32)
@@ -282,9 +358,10 @@ def progress(cfg: GrokkingConfig, data: ModularData, static: Any, snapshots: Any
     final0 = jax.tree.map(lambda a: jnp.asarray(a[0]), final)
     energy = np.asarray(fourier.frequency_energy(embedding(final0), basis))
     keys = fourier.key_frequencies(energy, cfg.key_factor / len(energy))
-    directions = jnp.asarray(fourier.sum_directions(data.pairs, cfg.p, keys,
-                                                    FOURIER_OPS[cfg.operation]),
-                             dtype=jnp.float32)
+    directions = jnp.asarray(
+        fourier.sum_directions(data.pairs, cfg.p, keys, FOURIER_OPS[cfg.operation]),
+        dtype=jnp.float32,
+    )
     labels, train_idx = jnp.asarray(data.answers), jnp.asarray(data.train)
     pairs = jnp.asarray(data.pairs)
     key_idx = jnp.asarray(keys - 1)
@@ -303,11 +380,13 @@ def progress(cfg: GrokkingConfig, data: ModularData, static: Any, snapshots: Any
 
     member0 = jax.tree.map(lambda a: jnp.asarray(a[:, 0]), snapshots)
     curves = {k: np.asarray(v) for k, v in measures(member0).items()}
-    summary = {"key_frequencies": keys.tolist(),
-               "energy_share_final": [float(energy[k - 1] / energy.sum()) for k in keys],
-               "key_share_final": float(curves["key_share"][-1]),
-               "restricted_loss_final": float(curves["restricted_loss"][-1]),
-               "excluded_loss_final": float(curves["excluded_loss"][-1])}
+    summary = {
+        "key_frequencies": keys.tolist(),
+        "energy_share_final": [float(energy[k - 1] / energy.sum()) for k in keys],
+        "key_share_final": float(curves["key_share"][-1]),
+        "restricted_loss_final": float(curves["restricted_loss"][-1]),
+        "excluded_loss_final": float(curves["excluded_loss"][-1]),
+    }
     return summary, {"freq_energy": energy, **{f"progress_{k}": v for k, v in curves.items()}}
 
 
@@ -318,13 +397,17 @@ def _filters(cfg: GrokkingConfig) -> dict[str, tuple[Any, dict, optax.GradientTr
     """name -> (engine factory, extra hyperparameters, the filter alone for the probe)."""
     out = {}
     if cfg.grokfast in ("ema", "both"):
-        out["ema"] = (gf.adamw_ema, {"alpha": cfg.grokfast_alpha,
-                                     "lamb": cfg.grokfast_lamb_ema},
-                      gf.ema_filter(cfg.grokfast_alpha, cfg.grokfast_lamb_ema))
+        out["ema"] = (
+            gf.adamw_ema,
+            {"alpha": cfg.grokfast_alpha, "lamb": cfg.grokfast_lamb_ema},
+            gf.ema_filter(cfg.grokfast_alpha, cfg.grokfast_lamb_ema),
+        )
     if cfg.grokfast in ("ma", "both"):
-        out["ma"] = (functools.partial(gf.adamw_ma, window=cfg.grokfast_window),
-                     {"lamb": cfg.grokfast_lamb_ma},
-                     gf.ma_filter(cfg.grokfast_window, cfg.grokfast_lamb_ma))
+        out["ma"] = (
+            functools.partial(gf.adamw_ma, window=cfg.grokfast_window),
+            {"lamb": cfg.grokfast_lamb_ma},
+            gf.ma_filter(cfg.grokfast_window, cfg.grokfast_lamb_ma),
+        )
     return out
 
 
@@ -349,11 +432,9 @@ def step_probe(loss, params, data, filt, adam, steps: int) -> dict[str, np.ndarr
     return {"grad": np.asarray(g), "filtered": np.asarray(gh), "update": np.asarray(u)}
 
 
-def run_grokfast(cfg, data, keys, hp, base_traj, static, params0, results,
-                 sample_key=None) -> None:
+def run_grokfast(cfg, data, keys, hp, base_traj, static, params0, results, sample_key=None) -> None:
     identity = optax.identity()
-    adam = optax.adamw(cfg.learning_rate, b1=cfg.beta1, b2=cfg.beta2,
-                       weight_decay=cfg.weight_decay)
+    adam = optax.adamw(cfg.learning_rate, b1=cfg.beta1, b2=cfg.beta2, weight_decay=cfg.weight_decay)
     loss, _ = problem(static)
     p0 = jax.tree.map(lambda a: a[0], params0)
     train_data = tuple(jnp.asarray(a) for a in data.part("train"))
@@ -362,18 +443,34 @@ def run_grokfast(cfg, data, keys, hp, base_traj, static, params0, results,
     base = summarize(base_traj.steps, base_traj.metrics, 0)
     out: dict[str, Any] = {"baseline": base}
     for name, (factory, extra, filt) in _filters(cfg).items():
-        traj, _, _ = train(cfg, data, factory, {**hp, **extra}, keys, steps=cfg.steps,
-                           label=f"Grokfast-{name.upper()}", sample_key=sample_key)
+        traj, _, _ = train(
+            cfg,
+            data,
+            factory,
+            {**hp, **extra},
+            keys,
+            steps=cfg.steps,
+            label=f"Grokfast-{name.upper()}",
+            sample_key=sample_key,
+        )
         s = summarize(traj.steps, traj.metrics, 0)
         probe = step_probe(loss, p0, train_data, filt, adam, probe_steps)
         t_b, t_g = base["steps_test_99"], s["steps_test_99"]
-        s["speedup"] = (t_b / max(t_g, 1)) if (t_b is not None and t_g is not None) else (
-            float("nan") if t_g is None else float("inf"))
-        s["speedup_kind"] = ("measured" if t_b is not None and t_g is not None else
-                             "baseline did not reach 99 % (speed-up > budget / steps)"
-                             if t_g is not None else "Grokfast did not reach 99 %")
-        s["speedup_lower_bound"] = ((cfg.steps / max(t_g, 1)) if (t_b is None and t_g)
-                                    else s["speedup"])
+        s["speedup"] = (
+            (t_b / max(t_g, 1))
+            if (t_b is not None and t_g is not None)
+            else (float("nan") if t_g is None else float("inf"))
+        )
+        s["speedup_kind"] = (
+            "measured"
+            if t_b is not None and t_g is not None
+            else "baseline did not reach 99 % (speed-up > budget / steps)"
+            if t_g is not None
+            else "Grokfast did not reach 99 %"
+        )
+        s["speedup_lower_bound"] = (
+            (cfg.steps / max(t_g, 1)) if (t_b is None and t_g) else s["speedup"]
+        )
         s["gradient_amplification"] = float(np.mean(probe["filtered"] / probe["grad"]))
         s["update_norm_ratio"] = float(np.mean(probe["update"]) / np.mean(base_probe["update"]))
         out[name] = s
@@ -399,10 +496,21 @@ def run_phase(cfg: GrokkingConfig, key_data, key_model, results: Results) -> Non
     final_acc = np.full_like(grid, np.nan)
     for i, frac in enumerate(cfg.phase_fractions):
         data = modular_data(cfg.operation, cfg.p, frac, key_data)
-        hp = {"learning_rate": cfg.learning_rate, "b1": cfg.beta1, "b2": cfg.beta2,
-              "weight_decay": np.repeat(wds, seeds)}
-        traj, _, _ = train(cfg, data, gf.adamw_plain, hp, keys, steps=cfg.phase_steps,
-                           label=f"phase diagram, train fraction {frac:g}")
+        hp = {
+            "learning_rate": cfg.learning_rate,
+            "b1": cfg.beta1,
+            "b2": cfg.beta2,
+            "weight_decay": np.repeat(wds, seeds),
+        }
+        traj, _, _ = train(
+            cfg,
+            data,
+            gf.adamw_plain,
+            hp,
+            keys,
+            steps=cfg.phase_steps,
+            label=f"phase diagram, train fraction {frac:g}",
+        )
         for j in range(len(wds)):
             for s in range(seeds):
                 m = j * seeds + s
@@ -411,14 +519,19 @@ def run_phase(cfg: GrokkingConfig, key_data, key_model, results: Results) -> Non
                 final_acc[i, j, s] = traj.metrics["test_acc"][-1, m]
     # The median over seeds of the steps, with "not within budget" as +inf.
     med = np.median(np.where(np.isnan(grid), np.inf, grid), axis=-1)
-    results.arrays.update(phase_fractions=np.asarray(cfg.phase_fractions),
-                          phase_weight_decays=wds, phase_steps_to_99=grid,
-                          phase_median=np.where(np.isinf(med), np.nan, med),
-                          phase_final_test_acc=final_acc)
+    results.arrays.update(
+        phase_fractions=np.asarray(cfg.phase_fractions),
+        phase_weight_decays=wds,
+        phase_steps_to_99=grid,
+        phase_median=np.where(np.isinf(med), np.nan, med),
+        phase_final_test_acc=final_acc,
+    )
     results.scalars["phase"] = {
         "budget": cfg.phase_steps,
         "median_steps_to_99": [[None if np.isinf(v) else float(v) for v in row] for row in med],
-        "cells_grokked": int(np.isfinite(med).sum()), "cells": int(med.size)}
+        "cells_grokked": int(np.isfinite(med).sum()),
+        "cells": int(med.size),
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -429,52 +542,81 @@ def run(cfg: GrokkingConfig) -> Results:
     results = Results(NAME, "", cfg.to_dict())
     k_data, k_model, k_sample = jax.random.split(jax.random.PRNGKey(cfg.seed), 3)
     data = modular_data(cfg.operation, cfg.p, cfg.train_fraction, k_data)
-    results.scalars["data"] = {"pairs": int(len(data.answers)), "train": int(len(data.train)),
-                               "test": int(len(data.test)), "chance": 1.0 / cfg.p}
+    results.scalars["data"] = {
+        "pairs": int(len(data.answers)),
+        "train": int(len(data.train)),
+        "test": int(len(data.test)),
+        "chance": 1.0 / cfg.p,
+    }
     seed_keys = jax.random.split(k_model, cfg.num_seeds)
     wds = [cfg.weight_decay] + ([0.0] if cfg.no_wd_control else [])
     keys = jnp.tile(seed_keys, (len(wds), 1))
-    hp = {"learning_rate": cfg.learning_rate, "b1": cfg.beta1, "b2": cfg.beta2,
-          "weight_decay": np.repeat(np.asarray(wds), cfg.num_seeds)}
+    hp = {
+        "learning_rate": cfg.learning_rate,
+        "b1": cfg.beta1,
+        "b2": cfg.beta2,
+        "weight_decay": np.repeat(np.asarray(wds), cfg.num_seeds),
+    }
     measure = cfg.progress_measures and cfg.operation in FOURIER_OPS
-    traj, static, params0 = train(cfg, data, gf.adamw_plain, hp, keys, steps=cfg.steps,
-                                  label=cfg.model, keep_params=measure, sample_key=k_sample)
+    traj, static, params0 = train(
+        cfg,
+        data,
+        gf.adamw_plain,
+        hp,
+        keys,
+        steps=cfg.steps,
+        label=cfg.model,
+        keep_params=measure,
+        sample_key=k_sample,
+    )
     results.arrays["steps"] = traj.steps
     results.arrays["member_weight_decay"] = hp["weight_decay"]
     results.metrics.update(traj.metrics)
-    results.scalars["model"] = {"params": int(sum(np.size(x[0]) for x in
-                                                  jax.tree.leaves(params0)))}
+    results.scalars["model"] = {"params": int(sum(np.size(x[0]) for x in jax.tree.leaves(params0)))}
     seeds = [summarize(traj.steps, traj.metrics, m) for m in range(cfg.num_seeds)]
     results.scalars["main"] = seeds[0]
-    results.scalars["seeds"] = {k: [s[k] for s in seeds] for k in
-                                ("steps_train_99", "steps_test_99", "ratio")}
+    results.scalars["seeds"] = {
+        k: [s[k] for s in seeds] for k in ("steps_train_99", "steps_test_99", "ratio")
+    }
     if cfg.no_wd_control:
-        ctrl = [summarize(traj.steps, traj.metrics, cfg.num_seeds + m)
-                for m in range(cfg.num_seeds)]
-        results.scalars["no_wd"] = {**ctrl[0],
-                                    "max_test_acc_all_seeds": max(c["max_test_acc"]
-                                                                  for c in ctrl)}
+        ctrl = [
+            summarize(traj.steps, traj.metrics, cfg.num_seeds + m) for m in range(cfg.num_seeds)
+        ]
+        results.scalars["no_wd"] = {
+            **ctrl[0],
+            "max_test_acc_all_seeds": max(c["max_test_acc"] for c in ctrl),
+        }
     if measure:
         summary, arrays = progress(cfg, data, static, traj.snapshots, traj.params)
         results.scalars["progress"] = summary
         results.arrays.update(arrays)
     if cfg.grokfast != "off":
-        run_grokfast(cfg, data, seed_keys, {**hp, "weight_decay": cfg.weight_decay},
-                     _member_slice(traj, cfg.num_seeds), static, params0, results,
-                     sample_key=k_sample)
+        run_grokfast(
+            cfg,
+            data,
+            seed_keys,
+            {**hp, "weight_decay": cfg.weight_decay},
+            _member_slice(traj, cfg.num_seeds),
+            static,
+            params0,
+            results,
+            sample_key=k_sample,
+        )
     if cfg.phase:
         run_phase(cfg, k_data, k_model, results)
-    results.scalars["timing"] = {"compile_seconds": traj.compile_seconds,
-                                 "run_seconds": traj.run_seconds,
-                                 "steps_per_second": cfg.steps * len(wds) * cfg.num_seeds
-                                 / max(traj.run_seconds, 1e-9)}
+    results.scalars["timing"] = {
+        "compile_seconds": traj.compile_seconds,
+        "run_seconds": traj.run_seconds,
+        "steps_per_second": cfg.steps * len(wds) * cfg.num_seeds / max(traj.run_seconds, 1e-9),
+    }
     return results
 
 
 def _member_slice(traj, n: int):
     """The trajectory of the first ``n`` members (those with weight decay)."""
-    return dataclasses.replace(traj, metrics={k: v[:, :n] for k, v in traj.metrics.items()},
-                               snapshots=None)
+    return dataclasses.replace(
+        traj, metrics={k: v[:, :n] for k, v in traj.metrics.items()}, snapshots=None
+    )
 
 
 def plot(results: Results) -> dict[str, Any]:
@@ -494,51 +636,96 @@ _MAIN = {"quick": "quick", "full": "default"}
 _FULL = {"full": "default"}
 
 
-def _claim(name, statement, quantity, measure, criterion, presets=_MAIN, source=POWER,
-           also=("smoke",)):
-    return Claim(f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure,
-                 criterion, also)
+def _claim(
+    name, statement, quantity, measure, criterion, presets=_MAIN, source=POWER, also=("smoke",)
+):
+    return Claim(
+        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
+    )
 
 
 CLAIMS = (
-    _claim("memorize-then-generalize",
-           "Train accuracy reaches 99 % at least 5x earlier (in steps) than test accuracy.",
-           "steps to 99 % test accuracy / steps to 99 % train accuracy (seed 0)",
-           lambda r: r.get("main.ratio"), Criterion(">=", 5.0)),
-    _claim("norm-falls", "The parameter norm falls while the network goes from memorizing "
-                         "to generalizing.",
-           "||theta|| at 99 % test accuracy / ||theta|| at 99 % train accuracy",
-           lambda r: r.get("main.norm_ratio_transition"), Criterion("<", 1.0), source=LIU),
-    _claim("no-weight-decay", "Without weight decay test accuracy stays below 99 % within "
-                              "the same budget.",
-           "max test accuracy of the weight-decay-free control within the budget",
-           lambda r: r.get("no_wd.max_test_acc"), Criterion("<", THRESHOLD), presets=_FULL,
-           also=("smoke",)),
-    _claim("grokfast-speedup", "Grokfast-EMA reaches 99 % test accuracy in fewer steps than "
-                               "AdamW with the same learning rate and weight decay.",
-           "steps to 99 % test (AdamW) / steps to 99 % test (Grokfast-EMA)",
-           lambda r: r.get("grokfast.ema.speedup"), Criterion(">", 1.0),
-           presets={"full": "grokfast"}, source=LEE, also=()),
-    _claim("grokfast-ma-speedup", "Grokfast-MA reaches 99 % test accuracy in fewer steps "
-                                  "than AdamW with the same learning rate and weight decay.",
-           "steps to 99 % test (AdamW) / steps to 99 % test (Grokfast-MA)",
-           lambda r: r.get("grokfast.ma.speedup"), Criterion(">", 1.0),
-           presets={"full": "grokfast"}, source=LEE, also=()),
-    _claim("seed-000-chance", "Seed 000 section 7: when the training set is memorized, test "
-                              "accuracy is still at chance.",
-           "test accuracy when train accuracy first reaches 99 % (chance is 1/p)",
-           lambda r: r.get("main.test_acc_at_train_99"), Criterion("<=", 0.05), source=SEED),
-    _claim("seed-000-10x", "Seed 000 section 7: generalization comes 10x (or 100x) later "
-                           "than memorization.",
-           "steps to 99 % test accuracy / steps to 99 % train accuracy (seed 0)",
-           lambda r: r.get("main.ratio"), Criterion(">=", 10.0), source=SEED),
-    _claim("seed-000-sharp", "Seed 000 section 7: test accuracy jumps from chance to "
-                             "near-perfect in a sharp transition, after a long plateau.",
-           "steps from 10 % to 90 % test accuracy / steps from 99 % train to 10 % test",
-           lambda r: r.get("main.rise_over_plateau"), Criterion("<", 1.0), source=SEED),
+    _claim(
+        "memorize-then-generalize",
+        "Train accuracy reaches 99 % at least 5x earlier (in steps) than test accuracy.",
+        "steps to 99 % test accuracy / steps to 99 % train accuracy (seed 0)",
+        lambda r: r.get("main.ratio"),
+        Criterion(">=", 5.0),
+    ),
+    _claim(
+        "norm-falls",
+        "The parameter norm falls while the network goes from memorizing to generalizing.",
+        "||theta|| at 99 % test accuracy / ||theta|| at 99 % train accuracy",
+        lambda r: r.get("main.norm_ratio_transition"),
+        Criterion("<", 1.0),
+        source=LIU,
+    ),
+    _claim(
+        "no-weight-decay",
+        "Without weight decay test accuracy stays below 99 % within the same budget.",
+        "max test accuracy of the weight-decay-free control within the budget",
+        lambda r: r.get("no_wd.max_test_acc"),
+        Criterion("<", THRESHOLD),
+        presets=_FULL,
+        also=("smoke",),
+    ),
+    _claim(
+        "grokfast-speedup",
+        "Grokfast-EMA reaches 99 % test accuracy in fewer steps than "
+        "AdamW with the same learning rate and weight decay.",
+        "steps to 99 % test (AdamW) / steps to 99 % test (Grokfast-EMA)",
+        lambda r: r.get("grokfast.ema.speedup"),
+        Criterion(">", 1.0),
+        presets={"full": "grokfast"},
+        source=LEE,
+        also=(),
+    ),
+    _claim(
+        "grokfast-ma-speedup",
+        "Grokfast-MA reaches 99 % test accuracy in fewer steps "
+        "than AdamW with the same learning rate and weight decay.",
+        "steps to 99 % test (AdamW) / steps to 99 % test (Grokfast-MA)",
+        lambda r: r.get("grokfast.ma.speedup"),
+        Criterion(">", 1.0),
+        presets={"full": "grokfast"},
+        source=LEE,
+        also=(),
+    ),
+    _claim(
+        "seed-000-chance",
+        "Seed 000 section 7: when the training set is memorized, test accuracy is still at chance.",
+        "test accuracy when train accuracy first reaches 99 % (chance is 1/p)",
+        lambda r: r.get("main.test_acc_at_train_99"),
+        Criterion("<=", 0.05),
+        source=SEED,
+    ),
+    _claim(
+        "seed-000-10x",
+        "Seed 000 section 7: generalization comes 10x (or 100x) later than memorization.",
+        "steps to 99 % test accuracy / steps to 99 % train accuracy (seed 0)",
+        lambda r: r.get("main.ratio"),
+        Criterion(">=", 10.0),
+        source=SEED,
+    ),
+    _claim(
+        "seed-000-sharp",
+        "Seed 000 section 7: test accuracy jumps from chance to "
+        "near-perfect in a sharp transition, after a long plateau.",
+        "steps from 10 % to 90 % test accuracy / steps from 99 % train to 10 % test",
+        lambda r: r.get("main.rise_over_plateau"),
+        Criterion("<", 1.0),
+        source=SEED,
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="grokking on modular arithmetic: memorize first, generalize later",
-    config_cls=GrokkingConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="grokking on modular arithmetic: memorize first, generalize later",
+        config_cls=GrokkingConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

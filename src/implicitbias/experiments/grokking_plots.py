@@ -15,8 +15,10 @@ def _positive(steps: np.ndarray) -> np.ndarray:
 
 
 def _marks(ax, summary: dict, prefix: str = "") -> None:
-    for key, color, label in (("steps_train_99", "tab:blue", "train 99 %"),
-                              ("steps_test_99", "tab:red", "test 99 %")):
+    for key, color, label in (
+        ("steps_train_99", "tab:blue", "train 99 %"),
+        ("steps_test_99", "tab:red", "test 99 %"),
+    ):
         step = summary.get(key)
         if step:
             ax.axvline(step, color=color, ls=":", lw=1.2, label=f"{prefix}{label}: {step}")
@@ -33,15 +35,31 @@ def accuracy_figure(results: Results) -> Any:
     _marks(ax, results.get("main"))
     if "no_wd" in results.scalars:
         n = results.config["num_seeds"]
-        ax.semilogx(t[keep], m["train_acc"][keep, n], color="tab:blue", ls="--", lw=1,
-                    label="train, no weight decay")
-        ax.semilogx(t[keep], m["test_acc"][keep, n], color="tab:red", ls="--", lw=1,
-                    label="test, no weight decay")
+        ax.semilogx(
+            t[keep],
+            m["train_acc"][keep, n],
+            color="tab:blue",
+            ls="--",
+            lw=1,
+            label="train, no weight decay",
+        )
+        ax.semilogx(
+            t[keep],
+            m["test_acc"][keep, n],
+            color="tab:red",
+            ls="--",
+            lw=1,
+            label="test, no weight decay",
+        )
     ax.axhline(1.0 / results.config["p"], color="0.6", lw=0.8, label="chance 1/p")
     cfg = results.config
-    ax.set(xlabel="step", ylabel="accuracy", ylim=(-0.02, 1.02),
-           title=f"{cfg['model']}, {cfg['operation']} mod {cfg['p']}, "
-                 f"{cfg['train_fraction']:.0%} train, wd {cfg['weight_decay']:g}")
+    ax.set(
+        xlabel="step",
+        ylabel="accuracy",
+        ylim=(-0.02, 1.02),
+        title=f"{cfg['model']}, {cfg['operation']} mod {cfg['p']}, "
+        f"{cfg['train_fraction']:.0%} train, wd {cfg['weight_decay']:g}",
+    )
     ax.legend(fontsize=7, loc="center left")
     return fig
 
@@ -74,18 +92,29 @@ def progress_figure(results: Results) -> Any:
     keep = _positive(t)
     a = results.arrays
     ax1.loglog(t[keep], results.metrics["loss"][keep, 0], color="tab:blue", label="train loss")
-    ax1.loglog(t[keep], results.metrics["test_loss"][keep, 0], color="tab:red",
-               label="test loss")
-    ax1.loglog(t[keep], a["progress_restricted_loss"][keep], color="tab:green",
-               label="restricted loss (key freqs only, all pairs)")
-    ax1.loglog(t[keep], a["progress_excluded_loss"][keep], color="tab:purple",
-               label="excluded loss (key freqs removed, train)")
+    ax1.loglog(t[keep], results.metrics["test_loss"][keep, 0], color="tab:red", label="test loss")
+    ax1.loglog(
+        t[keep],
+        a["progress_restricted_loss"][keep],
+        color="tab:green",
+        label="restricted loss (key freqs only, all pairs)",
+    )
+    ax1.loglog(
+        t[keep],
+        a["progress_excluded_loss"][keep],
+        color="tab:purple",
+        label="excluded loss (key freqs removed, train)",
+    )
     _marks(ax1, results.get("main"))
     ax1.set(xlabel="step", ylabel="cross-entropy", title="Progress measures (Nanda et al.)")
     ax1.legend(fontsize=6)
     ax2.semilogx(t[keep], a["progress_key_share"][keep], color="k")
-    ax2.set(xlabel="step", ylabel="share of embedding energy",
-            title="Embedding energy in the final key frequencies", ylim=(0, 1))
+    ax2.set(
+        xlabel="step",
+        ylabel="share of embedding energy",
+        title="Embedding energy in the final key frequencies",
+        ylim=(0, 1),
+    )
     energy = a["freq_energy"]
     share = energy / energy.sum()
     freqs = np.arange(1, len(share) + 1)
@@ -94,8 +123,11 @@ def progress_figure(results: Results) -> Any:
     ax3.bar(freqs, share, color=colors)
     level = results.config["key_factor"] / len(share)
     ax3.axhline(level, color="0.3", ls="--", lw=0.8, label=f"key threshold {level:.3g}")
-    ax3.set(xlabel="frequency k", ylabel="share of energy",
-            title=f"Final embedding spectrum; key: {sorted(key)}")
+    ax3.set(
+        xlabel="frequency k",
+        ylabel="share of energy",
+        title=f"Final embedding spectrum; key: {sorted(key)}",
+    )
     ax3.legend(fontsize=7)
     return fig
 
@@ -107,27 +139,44 @@ def grokfast_figure(results: Results) -> Any:
     keep = _positive(t)
     gf = results.get("grokfast")
     base = gf["baseline"]["steps_test_99"]
-    ax1.semilogx(t[keep], results.metrics["test_acc"][keep, 0], color="k",
-                 label=f"AdamW (test 99 % at {base})")
+    ax1.semilogx(
+        t[keep],
+        results.metrics["test_acc"][keep, 0],
+        color="k",
+        label=f"AdamW (test 99 % at {base})",
+    )
     ax1.semilogx(t[keep], results.metrics["train_acc"][keep, 0], color="k", ls=":", lw=0.8)
     for name, color in (("ema", "tab:orange"), ("ma", "tab:green")):
         if name not in gf:
             continue
         s = results.arrays[f"grokfast_{name}_steps"]
         k = _positive(s)
-        ax1.semilogx(s[k], results.arrays[f"grokfast_{name}_test_acc"][k], color=color,
-                     label=f"Grokfast-{name.upper()} (test 99 % at {gf[name]['steps_test_99']},"
-                           f" x{gf[name]['speedup']:.3g})")
-        ax1.semilogx(s[k], results.arrays[f"grokfast_{name}_train_acc"][k], color=color,
-                     ls=":", lw=0.8)
-        ax2.plot(results.arrays[f"probe_{name}_update"], color=color,
-                 label=f"Grokfast-{name.upper()}")
+        ax1.semilogx(
+            s[k],
+            results.arrays[f"grokfast_{name}_test_acc"][k],
+            color=color,
+            label=f"Grokfast-{name.upper()} (test 99 % at {gf[name]['steps_test_99']},"
+            f" x{gf[name]['speedup']:.3g})",
+        )
+        ax1.semilogx(
+            s[k], results.arrays[f"grokfast_{name}_train_acc"][k], color=color, ls=":", lw=0.8
+        )
+        ax2.plot(
+            results.arrays[f"probe_{name}_update"], color=color, label=f"Grokfast-{name.upper()}"
+        )
     ax2.plot(results.arrays["probe_baseline_update"], color="k", label="AdamW")
-    ax1.set(xlabel="step", ylabel="accuracy (solid test, dotted train)",
-            title="Grokfast vs the AdamW baseline")
+    ax1.set(
+        xlabel="step",
+        ylabel="accuracy (solid test, dotted train)",
+        title="Grokfast vs the AdamW baseline",
+    )
     ax1.legend(fontsize=7)
-    ax2.set(xlabel="step", ylabel="||update||_2 per step", yscale="log",
-            title="Effective step (first steps, same init)")
+    ax2.set(
+        xlabel="step",
+        ylabel="||update||_2 per step",
+        yscale="log",
+        title="Effective step (first steps, same init)",
+    )
     ax2.legend(fontsize=7)
     return fig
 
@@ -143,12 +192,23 @@ def phase_figure(results: Results) -> Any:
     for i in range(med.shape[0]):
         for j in range(med.shape[1]):
             text = "not within\nbudget" if np.isnan(med[i, j]) else f"{med[i, j]:.0f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="k",
-                    bbox={"facecolor": "w", "alpha": 0.6, "lw": 0, "pad": 1.5})
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="k",
+                bbox={"facecolor": "w", "alpha": 0.6, "lw": 0, "pad": 1.5},
+            )
     ax.set_xticks(range(len(wd)), [f"{w:g}" for w in wd])
     ax.set_yticks(range(len(fr)), [f"{f:g}" for f in fr])
-    ax.set(xlabel="weight decay", ylabel="train fraction",
-           title=f"Steps to 99 % test accuracy (budget {results.get('phase.budget')})")
+    ax.set(
+        xlabel="weight decay",
+        ylabel="train fraction",
+        title=f"Steps to 99 % test accuracy (budget {results.get('phase.budget')})",
+    )
     fig.colorbar(image, ax=ax, label="steps (median over seeds)")
     return fig
 

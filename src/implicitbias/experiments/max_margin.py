@@ -53,7 +53,8 @@ class MaxMarginConfig(Config):
     """Linear classification on separable data: which separator does GD pick?"""
 
     dataset: Literal["clouds", "breast_cancer", "digits_3_8"] = param(
-        "clouds", "data: two Gaussian clouds, or scikit-learn's bundled sets")
+        "clouds", "data: two Gaussian clouds, or scikit-learn's bundled sets"
+    )
     per_class: int = param(20, "clouds: points per class", low=1)
     dim: int = param(2, "clouds: dimension", low=1)
     std: float = param(0.5, "clouds: standard deviation", low=0, low_open=True)
@@ -62,21 +63,29 @@ class MaxMarginConfig(Config):
     loss: Literal["exponential", "logistic"] = param("exponential", "loss")
     reduction: Literal["mean", "sum"] = param("mean", "loss over examples: mean or sum")
     learning_rate: float | None = param(
-        None, "GD step; none: 1/lambda_max of the Hessian at w = 0 (X^T X/n for the mean "
-              "exponential loss, X^T X for the sum, a quarter of those for the logistic)",
-        low=0, low_open=True)
+        None,
+        "GD step; none: 1/lambda_max of the Hessian at w = 0 (X^T X/n for the mean "
+        "exponential loss, X^T X for the sum, a quarter of those for the logistic)",
+        low=0,
+        low_open=True,
+    )
     steps: int = param(100_000, "GD steps", low=1)
     zero_init: bool = param(True, "include the zero init")
     inits: tuple[float, ...] = param((), "explicit inits, flattened (len = k * features)")
     num_inits: int = param(4, "random Gaussian inits", low=0)
-    init_scale: float = param(1.0, "standard deviation of the random inits (of the order of "
-                                    "the SVM solution, so that the first steps do not "
-                                    "overshoot)", low=0, low_open=True)
+    init_scale: float = param(
+        1.0,
+        "standard deviation of the random inits (of the order of "
+        "the SVM solution, so that the first steps do not "
+        "overshoot)",
+        low=0,
+        low_open=True,
+    )
     fast: bool = param(True, "also run normalized GD and GD with increasing steps")
-    normalized_lr: float = param(0.1, "normalized GD step (w -= lr g/||g||)", low=0,
-                                 low_open=True)
-    increasing_power: float = param(1.0, "increasing steps: lr * (1 + t)^power", low=0,
-                                    low_open=True)
+    normalized_lr: float = param(0.1, "normalized GD step (w -= lr g/||g||)", low=0, low_open=True)
+    increasing_power: float = param(
+        1.0, "increasing steps: lr * (1 + t)^power", low=0, low_open=True
+    )
     tail_decades: float = param(2.0, "fits use the last this-many decades of steps", low=0.5)
     num_logs: int = param(200, "logged steps per run", low=10)
 
@@ -84,17 +93,36 @@ class MaxMarginConfig(Config):
         "smoke": dict(per_class=8, steps=3000, num_inits=2, num_logs=40),
         "default": {},
         "long": dict(steps=10_000_000, num_logs=300),
-        "seed-000": dict(per_class=10, std=1.0, seed=7, loss="logistic", learning_rate=0.05,
-                         steps=20_000, num_inits=0, fast=False),
-        "seed-004": dict(per_class=10, std=0.5, seed=42, reduction="sum", learning_rate=0.01,
-                         steps=50_000, zero_init=False, num_inits=0,
-                         inits=(-2.0, 4.0, 4.0, -1.0, -3.0, -3.0, 1.0, 5.0), fast=False),
+        "seed-000": dict(
+            per_class=10,
+            std=1.0,
+            seed=7,
+            loss="logistic",
+            learning_rate=0.05,
+            steps=20_000,
+            num_inits=0,
+            fast=False,
+        ),
+        "seed-004": dict(
+            per_class=10,
+            std=0.5,
+            seed=42,
+            reduction="sum",
+            learning_rate=0.01,
+            steps=50_000,
+            zero_init=False,
+            num_inits=0,
+            inits=(-2.0, 4.0, 4.0, -1.0, -3.0, -3.0, 1.0, 5.0),
+            fast=False,
+        ),
         # Real data: the logistic loss, whose curvature is bounded by X^T X / (4n), so the
         # default step is stable everywhere (the exponential loss's is not).
-        "breast-cancer": dict(dataset="breast_cancer", bias=True, loss="logistic",
-                              steps=100_000, num_inits=0),
-        "digits": dict(dataset="digits_3_8", bias=True, loss="logistic", steps=100_000,
-                       num_inits=0),
+        "breast-cancer": dict(
+            dataset="breast_cancer", bias=True, loss="logistic", steps=100_000, num_inits=0
+        ),
+        "digits": dict(
+            dataset="digits_3_8", bias=True, loss="logistic", steps=100_000, num_inits=0
+        ),
     }
 
     def features(self) -> int:
@@ -104,11 +132,15 @@ class MaxMarginConfig(Config):
     def validate(self) -> None:
         d = self.features()
         if len(self.inits) % d:
-            raise ConfigError("inits", f"a flattened list whose length is a multiple of the "
-                                       f"number of features ({d})", self.inits)
+            raise ConfigError(
+                "inits",
+                f"a flattened list whose length is a multiple of the number of features ({d})",
+                self.inits,
+            )
         if not self.zero_init and not self.inits and self.num_inits == 0:
-            raise ConfigError("num_inits", "at least one init (zero_init, inits or "
-                                           "num_inits)", self.num_inits)
+            raise ConfigError(
+                "num_inits", "at least one init (zero_init, inits or num_inits)", self.num_inits
+            )
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,11 +182,20 @@ def _train(cfg, X, y, inits, svm, optimizer, hparams, label, loss=None):
     loss = loss or LOSSES[(cfg.loss, cfg.reduction)]
     aux = {"direction": svm.direction, "gamma": np.asarray(svm.l2_margin)}
     return engine.train(
-        loss, inits, optimizer, steps=cfg.steps, data=(X, y), hparams=hparams,
-        metrics=margin_metrics, aux=aux, num_logs=cfg.num_logs, spacing="log",
-        keep_params=X.shape[1] == 2, description=f"{NAME}: {label}",
+        loss,
+        inits,
+        optimizer,
+        steps=cfg.steps,
+        data=(X, y),
+        hparams=hparams,
+        metrics=margin_metrics,
+        aux=aux,
+        num_logs=cfg.num_logs,
+        spacing="log",
+        keep_params=X.shape[1] == 2,
+        description=f"{NAME}: {label}",
         divergence_hint="lower the learning rate (the exponential loss is steep for "
-                        "misclassified points far from the origin).",
+        "misclassified points far from the origin).",
     )
 
 
@@ -184,15 +225,23 @@ def _fits(cfg, traj, svm) -> dict[str, Any]:
         gap_fit = theory.fit_against(1.0 / log_t, angle)
         a, b = gap_fit["a"], gap_fit["b"]
         log10_reach = float(a / (0.1 - b) / np.log(10)) if a > 0 and b < 0.1 else float("inf")
-        out.append({"norm_vs_log_t": norm_fit, "angle_vs_inv_log_t": gap_fit,
-                    "slope_times_gamma": norm_fit["a"] * svm.l2_margin,
-                    "tail_angle_ratio": float(angle[-1] / angle[0]),
-                    "log10_steps_to_0p1deg_extrapolated": log10_reach})
-    return {"per_init": out, "tail_from_step": float(t[tail][0]),
-            "min_r2_angle": float(min(f["angle_vs_inv_log_t"]["r2"] for f in out)),
-            "min_r2_norm": float(min(f["norm_vs_log_t"]["r2"] for f in out)),
-            "max_slope_error": float(max(abs(f["slope_times_gamma"] - 1) for f in out)),
-            "max_tail_angle_ratio": float(max(f["tail_angle_ratio"] for f in out))}
+        out.append(
+            {
+                "norm_vs_log_t": norm_fit,
+                "angle_vs_inv_log_t": gap_fit,
+                "slope_times_gamma": norm_fit["a"] * svm.l2_margin,
+                "tail_angle_ratio": float(angle[-1] / angle[0]),
+                "log10_steps_to_0p1deg_extrapolated": log10_reach,
+            }
+        )
+    return {
+        "per_init": out,
+        "tail_from_step": float(t[tail][0]),
+        "min_r2_angle": float(min(f["angle_vs_inv_log_t"]["r2"] for f in out)),
+        "min_r2_norm": float(min(f["norm_vs_log_t"]["r2"] for f in out)),
+        "max_slope_error": float(max(abs(f["slope_times_gamma"] - 1) for f in out)),
+        "max_tail_angle_ratio": float(max(f["tail_angle_ratio"] for f in out)),
+    }
 
 
 def _reach_key(threshold: float) -> str:
@@ -201,12 +250,18 @@ def _reach_key(threshold: float) -> str:
 
 def _summary(traj, loss_name: str = "final_loss") -> dict[str, Any]:
     angle = traj.metrics["angle"]
-    reach = {_reach_key(th): [steps_to_reach(traj.steps, angle[:, m], th)
-                             for m in range(angle.shape[1])] for th in THRESHOLDS}
-    return {"final_angle": angle[-1].tolist(), "max_final_angle": float(angle[-1].max()),
-            "final_gap": traj.metrics["gap"][-1].tolist(),
-            "final_norm": traj.metrics["norm"][-1].tolist(),
-            loss_name: traj.metrics["loss"][-1].tolist(), "steps_to": reach}
+    reach = {
+        _reach_key(th): [steps_to_reach(traj.steps, angle[:, m], th) for m in range(angle.shape[1])]
+        for th in THRESHOLDS
+    }
+    return {
+        "final_angle": angle[-1].tolist(),
+        "max_final_angle": float(angle[-1].max()),
+        "final_gap": traj.metrics["gap"][-1].tolist(),
+        "final_norm": traj.metrics["norm"][-1].tolist(),
+        loss_name: traj.metrics["loss"][-1].tolist(),
+        "steps_to": reach,
+    }
 
 
 def run(cfg: MaxMarginConfig) -> Results:
@@ -214,23 +269,30 @@ def run(cfg: MaxMarginConfig) -> Results:
     results = Results(NAME, "", cfg.to_dict())
     X, y = load_data(cfg)
     sep = theory.separability(X, y)
-    results.scalars["data"] = {"n": int(X.shape[0]), "features": int(X.shape[1]),
-                               "separable": sep.separable, "lp_margin": sep.margin}
+    results.scalars["data"] = {
+        "n": int(X.shape[0]),
+        "features": int(X.shape[1]),
+        "separable": sep.separable,
+        "lp_margin": sep.margin,
+    }
     if not sep.separable:
         if cfg.loss == "exponential":
             raise NotSeparableError(
                 f"the {cfg.dataset} data are not linearly separable through the origin "
                 f"(best l_inf-normalized margin {sep.margin:.3g} <= 0), so the exponential "
                 "loss has no max-margin direction to converge to; use bias=true or "
-                "loss=logistic (which then converges to a finite minimizer)")
+                "loss=logistic (which then converges to a finite minimizer)"
+            )
         return _non_separable(cfg, X, y, results)
     svm = theory.max_margin(X, y, "l2")
     inits = make_inits(cfg, X.shape[1])
-    results.arrays.update(X=X, y=y, inits=inits, svm_direction=svm.direction,
-                          support=svm.support)
-    results.scalars["svm"] = {"direction": svm.direction.tolist() if X.shape[1] <= 8 else [],
-                              "gamma": svm.l2_margin, "norm": float(np.linalg.norm(svm.w)),
-                              "support_vectors": int(svm.support.size)}
+    results.arrays.update(X=X, y=y, inits=inits, svm_direction=svm.direction, support=svm.support)
+    results.scalars["svm"] = {
+        "direction": svm.direction.tolist() if X.shape[1] <= 8 else [],
+        "gamma": svm.l2_margin,
+        "norm": float(np.linalg.norm(svm.w)),
+        "support_vectors": int(svm.support.size),
+    }
     lr = cfg.learning_rate or default_learning_rate(cfg, X)
     results.scalars["svm"]["learning_rate"] = lr
     traj = _train(cfg, X, y, inits, svm, gd, {"learning_rate": lr}, "GD")
@@ -238,8 +300,10 @@ def run(cfg: MaxMarginConfig) -> Results:
     results.metrics.update(traj.metrics)
     if traj.snapshots is not None:
         results.arrays["paths"] = np.asarray(traj.snapshots)
-    results.scalars["gd"] = {**_summary(traj), "final_w": np.asarray(traj.params).tolist()
-                             if X.shape[1] <= 8 else []}
+    results.scalars["gd"] = {
+        **_summary(traj),
+        "final_w": np.asarray(traj.params).tolist() if X.shape[1] <= 8 else [],
+    }
     results.scalars["fits"] = _fits(cfg, traj, svm)
     if cfg.fast:
         _fast_routes(cfg, X, y, inits, svm, results)
@@ -254,8 +318,11 @@ def _fast_routes(cfg, X, y, inits, svm, results) -> None:
     shifted = exponential_shifted if cfg.loss == "exponential" else None
     routes = {
         "normalized_gd": (normalized_gd, {"learning_rate": cfg.normalized_lr}, shifted),
-        "increasing": (increasing_gd, {"learning_rate": results.get("svm.learning_rate"),
-                                       "power": cfg.increasing_power}, None),
+        "increasing": (
+            increasing_gd,
+            {"learning_rate": results.get("svm.learning_rate"), "power": cfg.increasing_power},
+            None,
+        ),
     }
     for name, (opt, hp, loss) in routes.items():
         traj = _train(cfg, X, y, inits, svm, opt, hp, name, loss=loss)
@@ -281,8 +348,11 @@ def _speedup(slow: list, fast: list, budget: int) -> dict[str, Any]:
             kinds.append("normalized GD did not reach 0.1 degree")
             continue
         logs.append(float(np.log10(max(budget if s is None else s, 1) / max(f, 1))))
-        kinds.append("measured" if s is not None else
-                     "lower bound: GD did not reach 0.1 degree within the budget")
+        kinds.append(
+            "measured"
+            if s is not None
+            else "lower bound: GD did not reach 0.1 degree within the budget"
+        )
     return {"log10_per_init": logs, "kind": kinds, "log10_min": float(np.min(logs))}
 
 
@@ -291,15 +361,23 @@ def _svc_angle(X, y, svm) -> dict[str, float]:
     from sklearn.svm import SVC
 
     clf = SVC(kernel="linear", C=1000).fit(X, y)
-    return {"angle_to_bias_free_svm": theory.angle_degrees(clf.coef_[0], svm.direction),
-            "intercept": float(clf.intercept_[0])}
+    return {
+        "angle_to_bias_free_svm": theory.angle_degrees(clf.coef_[0], svm.direction),
+        "intercept": float(clf.intercept_[0]),
+    }
 
 
 def _non_separable(cfg, X, y, results) -> Results:
     """Logistic loss on non-separable data: GD converges to the finite minimizer."""
     inits = make_inits(cfg, X.shape[1])
-    dummy = theory.MaxMargin("l2", np.ones(X.shape[1]), np.ones(X.shape[1]) /
-                             np.sqrt(X.shape[1]), float("nan"), float("nan"), np.zeros(0))
+    dummy = theory.MaxMargin(
+        "l2",
+        np.ones(X.shape[1]),
+        np.ones(X.shape[1]) / np.sqrt(X.shape[1]),
+        float("nan"),
+        float("nan"),
+        np.zeros(0),
+    )
     lr = cfg.learning_rate or default_learning_rate(cfg, X)
     traj = _train(cfg, X, y, inits, dummy, gd, {"learning_rate": lr}, "GD")
     results.arrays.update(steps=traj.steps, X=X, y=y)
@@ -331,52 +409,97 @@ _DEFAULT = {"quick": "long", "full": "long"}
 
 def _claim(name, statement, quantity, measure, criterion, presets=_DEFAULT, source=SOUDRY):
     also = ("smoke", "default") if presets is _DEFAULT else ()
-    return Claim(f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure,
-                 criterion, also)
+    return Claim(
+        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
+    )
 
 
 CLAIMS = (
-    _claim("direction", "GD's direction approaches the SVM direction from every init.",
-           "max over inits of (final angle) / (angle where the tail starts)",
-           lambda r: r.get("fits.max_tail_angle_ratio"), Criterion("<", 1.0)),
-    _claim("direction-1deg", "GD's direction is within 1 degree of the SVM direction from "
-                             "every init at the end of the budget.",
-           "max over inits of the final angle to the SVM direction (degrees)",
-           lambda r: r.get("gd.max_final_angle"), Criterion("<=", 1.0)),
-    _claim("gap-inv-log", "The direction gap is Theta(1/log t): it fits a/log t + b on the "
-                          "tail.", "min over inits of R^2 of angle = a/log t + b (tail)",
-           lambda r: r.get("fits.min_r2_angle"), Criterion(">=", 0.9)),
-    _claim("norm-log", "||w(t)|| grows like log t.",
-           "min over inits of R^2 of ||w|| = a log t + b (tail)",
-           lambda r: r.get("fits.min_r2_norm"), Criterion(">=", 0.99)),
-    _claim("norm-slope", "The slope of ||w(t)|| against log t is ||w_SVM|| = 1/gamma*.",
-           "max over inits of |a gamma* - 1|",
-           lambda r: r.get("fits.max_slope_error"), Criterion("<=", 0.1)),
-    _claim("normalized-speedup", "Normalized GD reaches 0.1 degree of the SVM direction in at "
-                                 "least 100x fewer steps than GD.",
-           "min over inits of log10(GD steps / normalized-GD steps) to stay within 0.1 degree "
-           "(a lower bound where GD did not get there within the budget)",
-           lambda r: r.get("speedup_to_tenth_degree.log10_min"), Criterion(">=", 2.0),
-           source=NACSON),
-    _claim("seed-000", "Seed 000 section 3: after 20000 steps of GD on the logistic loss the "
-                       "direction matches the SVM direction.",
-           "final angle to the SVM direction (degrees)",
-           lambda r: r.get("gd.max_final_angle"), Criterion("<=", 1.0),
-           presets={"quick": "seed-000", "full": "seed-000"}, source="seed 000, section 3"),
-    _claim("seed-004", "Seed 004 Experiment 1: GD from the four inits all converge to the SVM "
-                       "direction.", "max over the four inits of the final angle (degrees)",
-           lambda r: r.get("gd.max_final_angle"), Criterion("<=", 1.0),
-           presets={"quick": "seed-004", "full": "seed-004"},
-           source="seed 004, Experiment 1"),
-    _claim("seed-004-svc", "Seed 004 Experiment 1 takes scikit-learn's SVC (C=1000) as the "
-                           "max-margin direction of its bias-free model.",
-           "angle between SVC's coef_ (it fits an intercept) and the bias-free SVM (degrees)",
-           lambda r: r.get("svc_with_intercept.angle_to_bias_free_svm"), Criterion("<=", 1.0),
-           presets={"quick": "seed-004", "full": "seed-004"},
-           source="seed 004, Experiment 1"),
+    _claim(
+        "direction",
+        "GD's direction approaches the SVM direction from every init.",
+        "max over inits of (final angle) / (angle where the tail starts)",
+        lambda r: r.get("fits.max_tail_angle_ratio"),
+        Criterion("<", 1.0),
+    ),
+    _claim(
+        "direction-1deg",
+        "GD's direction is within 1 degree of the SVM direction from "
+        "every init at the end of the budget.",
+        "max over inits of the final angle to the SVM direction (degrees)",
+        lambda r: r.get("gd.max_final_angle"),
+        Criterion("<=", 1.0),
+    ),
+    _claim(
+        "gap-inv-log",
+        "The direction gap is Theta(1/log t): it fits a/log t + b on the tail.",
+        "min over inits of R^2 of angle = a/log t + b (tail)",
+        lambda r: r.get("fits.min_r2_angle"),
+        Criterion(">=", 0.9),
+    ),
+    _claim(
+        "norm-log",
+        "||w(t)|| grows like log t.",
+        "min over inits of R^2 of ||w|| = a log t + b (tail)",
+        lambda r: r.get("fits.min_r2_norm"),
+        Criterion(">=", 0.99),
+    ),
+    _claim(
+        "norm-slope",
+        "The slope of ||w(t)|| against log t is ||w_SVM|| = 1/gamma*.",
+        "max over inits of |a gamma* - 1|",
+        lambda r: r.get("fits.max_slope_error"),
+        Criterion("<=", 0.1),
+    ),
+    _claim(
+        "normalized-speedup",
+        "Normalized GD reaches 0.1 degree of the SVM direction in at "
+        "least 100x fewer steps than GD.",
+        "min over inits of log10(GD steps / normalized-GD steps) to stay within 0.1 degree "
+        "(a lower bound where GD did not get there within the budget)",
+        lambda r: r.get("speedup_to_tenth_degree.log10_min"),
+        Criterion(">=", 2.0),
+        source=NACSON,
+    ),
+    _claim(
+        "seed-000",
+        "Seed 000 section 3: after 20000 steps of GD on the logistic loss the "
+        "direction matches the SVM direction.",
+        "final angle to the SVM direction (degrees)",
+        lambda r: r.get("gd.max_final_angle"),
+        Criterion("<=", 1.0),
+        presets={"quick": "seed-000", "full": "seed-000"},
+        source="seed 000, section 3",
+    ),
+    _claim(
+        "seed-004",
+        "Seed 004 Experiment 1: GD from the four inits all converge to the SVM direction.",
+        "max over the four inits of the final angle (degrees)",
+        lambda r: r.get("gd.max_final_angle"),
+        Criterion("<=", 1.0),
+        presets={"quick": "seed-004", "full": "seed-004"},
+        source="seed 004, Experiment 1",
+    ),
+    _claim(
+        "seed-004-svc",
+        "Seed 004 Experiment 1 takes scikit-learn's SVC (C=1000) as the "
+        "max-margin direction of its bias-free model.",
+        "angle between SVC's coef_ (it fits an intercept) and the bias-free SVM (degrees)",
+        lambda r: r.get("svc_with_intercept.angle_to_bias_free_svm"),
+        Criterion("<=", 1.0),
+        presets={"quick": "seed-004", "full": "seed-004"},
+        source="seed 004, Experiment 1",
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="GD on separable data converges in direction to the hard-margin SVM",
-    config_cls=MaxMarginConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="GD on separable data converges in direction to the hard-margin SVM",
+        config_cls=MaxMarginConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

@@ -48,71 +48,113 @@ class MinNormConfig(Config):
     p: int = param(100, "number of parameters", low=2)
     optimizer: str = param("gd", "optimizer of the main runs (implicitbias.optim names)")
     learning_rate: float | None = param(
-        None, "step size; none: 1/L, L = largest eigenvalue of X^T X / n", low=0, low_open=True)
+        None, "step size; none: 1/L, L = largest eigenvalue of X^T X / n", low=0, low_open=True
+    )
     steps: int = param(2000, "optimizer steps of the main runs", low=1)
     num_inits: int = param(8, "random inits run beside the zero init, in one batch", low=0)
     init_scale: float = param(1.0, "standard deviation of the random inits", low=0, low_open=True)
-    null_scale: float = param(3.0, "size of the null-space step that makes the random "
-                                   "interpolator (seed 000 uses 3.0)", low=0, low_open=True)
+    null_scale: float = param(
+        3.0,
+        "size of the null-space step that makes the random interpolator (seed 000 uses 3.0)",
+        low=0,
+        low_open=True,
+    )
     sgd: bool = param(True, "also run minibatch SGD from zero")
     sgd_batch_size: int = param(1, "SGD minibatch size", low=1)
     sgd_replace: bool = param(False, "SGD samples with replacement (else random reshuffling)")
     sgd_learning_rate: float | None = param(
-        None, "SGD step; none: 1 / max_i ||x_i||^2", low=0, low_open=True)
+        None, "SGD step; none: 1 / max_i ||x_i||^2", low=0, low_open=True
+    )
     sgd_steps: int = param(10000, "SGD steps", low=1)
-    ridge_min: float = param(1e-10, "smallest ridge lambda of the ridge path", low=0,
-                             low_open=True)
+    ridge_min: float = param(1e-10, "smallest ridge lambda of the ridge path", low=0, low_open=True)
     ridge_max: float = param(1e2, "largest ridge lambda of the ridge path", low=0, low_open=True)
     ridge_points: int = param(25, "number of lambdas on the ridge path", low=2)
     plane: bool = param(True, "also run the p = 2, n = 1 picture of GD paths in the plane")
     num_logs: int = param(200, "logged steps per run", low=2)
     spacing: Literal["log", "linear"] = param("log", "spacing of the logged steps")
     second_snippet: bool = param(
-        False, "also run seed 000's second snippet (n=8, p=30, lr 0.005, 10000 steps, seed 0)")
+        False, "also run seed 000's second snippet (n=8, p=30, lr 0.005, 10000 steps, seed 0)"
+    )
 
     PRESETS = {
-        "smoke": dict(n=5, p=12, steps=400, num_inits=3, sgd_steps=2000, num_logs=60,
-                      ridge_points=8),
+        "smoke": dict(
+            n=5, p=12, steps=400, num_inits=3, sgd_steps=2000, num_logs=60, ridge_points=8
+        ),
         "default": {},
         "large": dict(n=200, p=2000, steps=4000, num_inits=16, sgd_steps=40000),
-        "seed": dict(n=10, p=50, seed=42, learning_rate=0.01, steps=5000, null_scale=3.0,
-                     second_snippet=True),
+        "seed": dict(
+            n=10, p=50, seed=42, learning_rate=0.01, steps=5000, null_scale=3.0, second_snippet=True
+        ),
     }
 
     def validate(self) -> None:
         if self.n >= self.p:
-            raise ConfigError("n", f"an integer < p (= {self.p}), so that infinitely many "
-                                   "interpolators exist", self.n)
+            raise ConfigError(
+                "n",
+                f"an integer < p (= {self.p}), so that infinitely many interpolators exist",
+                self.n,
+            )
         if self.optimizer not in OPTIMIZERS:
-            raise ConfigError("optimizer", "one of " + ", ".join(OPTIMIZERS), self.optimizer,
-                              choices=list(OPTIMIZERS))
+            raise ConfigError(
+                "optimizer",
+                "one of " + ", ".join(OPTIMIZERS),
+                self.optimizer,
+                choices=list(OPTIMIZERS),
+            )
         if self.sgd_batch_size > self.n:
-            raise ConfigError("sgd_batch_size", f"an integer in [1, n = {self.n}]",
-                              self.sgd_batch_size)
+            raise ConfigError(
+                "sgd_batch_size", f"an integer in [1, n = {self.n}]", self.sgd_batch_size
+            )
         if self.ridge_min >= self.ridge_max:
-            raise ConfigError("ridge_min", f"a number < ridge_max (= {self.ridge_max})",
-                              self.ridge_min)
+            raise ConfigError(
+                "ridge_min", f"a number < ridge_max (= {self.ridge_max})", self.ridge_min
+            )
 
 
 # ---------------------------------------------------------------------------------------
 # running
 # ---------------------------------------------------------------------------------------
 def _hint(L: float) -> str:
-    return (f"lower the learning rate below 2/L = {2 / L:.4g} "
-            f"(L = largest eigenvalue of X^T X / n = {L:.4g}).")
+    return (
+        f"lower the learning rate below 2/L = {2 / L:.4g} "
+        f"(L = largest eigenvalue of X^T X / n = {L:.4g})."
+    )
 
 
-def _fit_interpolators(X, y, inits, *, optimizer, lr, steps, cfg, sampler=None, key=None,
-                       keep_params=False, spacing=None):
+def _fit_interpolators(
+    X,
+    y,
+    inits,
+    *,
+    optimizer,
+    lr,
+    steps,
+    cfg,
+    sampler=None,
+    key=None,
+    keep_params=False,
+    spacing=None,
+):
     """Train a batch of linear models from ``inits`` and log distances to their targets."""
     targets = theory.closest_interpolator(X, y, inits)
     aux = {"target": targets, "w0": inits, "null": theory.null_projector(X)}
     return engine.train(
-        least_squares, inits, get_optimizer(optimizer), steps=steps, data=(X, y),
-        hparams={"learning_rate": lr}, metrics=interpolation_metrics, aux=aux,
-        aux_axis={"target": 0, "w0": 0, "null": None}, sampler=sampler, key=key,
-        num_logs=cfg.num_logs, spacing=spacing or cfg.spacing, keep_params=keep_params,
-        description=f"{NAME}: {optimizer}", divergence_hint=_hint(theory.smoothness(X)),
+        least_squares,
+        inits,
+        get_optimizer(optimizer),
+        steps=steps,
+        data=(X, y),
+        hparams={"learning_rate": lr},
+        metrics=interpolation_metrics,
+        aux=aux,
+        aux_axis={"target": 0, "w0": 0, "null": None},
+        sampler=sampler,
+        key=key,
+        num_logs=cfg.num_logs,
+        spacing=spacing or cfg.spacing,
+        keep_params=keep_params,
+        description=f"{NAME}: {optimizer}",
+        divergence_hint=_hint(theory.smoothness(X)),
     ), targets
 
 
@@ -126,25 +168,40 @@ def _main(cfg: MinNormConfig, results: Results) -> None:
     inits = np.vstack([np.zeros((1, cfg.p)), cfg.init_scale * rs.randn(cfg.num_inits, cfg.p)])
     L = theory.smoothness(X)
     lr = cfg.learning_rate if cfg.learning_rate is not None else 1.0 / L
-    traj, targets = _fit_interpolators(X, y, inits, optimizer=cfg.optimizer, lr=lr,
-                                       steps=cfg.steps, cfg=cfg)
+    traj, targets = _fit_interpolators(
+        X, y, inits, optimizer=cfg.optimizer, lr=lr, steps=cfg.steps, cfg=cfg
+    )
     w_star = theory.min_norm_solution(X, y)
     w_gd = np.asarray(traj.params[0])
     rate = theory.gd_contraction(X, lr)
 
-    results.arrays.update(steps=traj.steps, X=X, y=y, inits=inits, targets=targets,
-                          w_star=w_star, final_params=np.asarray(traj.params))
+    results.arrays.update(
+        steps=traj.steps,
+        X=X,
+        y=y,
+        inits=inits,
+        targets=targets,
+        w_star=w_star,
+        final_params=np.asarray(traj.params),
+    )
     results.metrics.update(traj.metrics)
     results.scalars["problem"] = {
-        "n": cfg.n, "p": cfg.p, "optimizer": cfg.optimizer, "learning_rate": lr,
-        "steps": cfg.steps, "L": L, "two_over_L": 2.0 / L,
+        "n": cfg.n,
+        "p": cfg.p,
+        "optimizer": cfg.optimizer,
+        "learning_rate": lr,
+        "steps": cfg.steps,
+        "L": L,
+        "two_over_L": 2.0 / L,
         "lambda_min_plus": rate["lambda_min_plus"],
-        "compile_seconds": traj.compile_seconds, "run_seconds": traj.run_seconds,
+        "compile_seconds": traj.compile_seconds,
+        "run_seconds": traj.run_seconds,
     }
     results.scalars["pinv"] = {
         "relative_distance": _rel(w_gd, w_star),
         "residual": float(np.linalg.norm(X @ w_gd - y) / np.linalg.norm(y)),
-        "norm_gd": float(np.linalg.norm(w_gd)), "norm_pinv": float(np.linalg.norm(w_star)),
+        "norm_gd": float(np.linalg.norm(w_gd)),
+        "norm_pinv": float(np.linalg.norm(w_star)),
     }
     _ridge(cfg, X, y, w_gd, results)
     _inits(traj, targets, results)
@@ -158,7 +215,8 @@ def _ridge(cfg, X, y, w_gd, results) -> None:
     dist = np.linalg.norm(path - w_gd, axis=1) / np.linalg.norm(w_gd)
     results.arrays.update(ridge_lambdas=lambdas, ridge_distance=dist)
     results.scalars["ridge"] = {
-        "smallest_lambda": float(lambdas[0]), "relative_distance_at_smallest": float(dist[0]),
+        "smallest_lambda": float(lambdas[0]),
+        "relative_distance_at_smallest": float(dist[0]),
         "monotone_as_lambda_decreases": bool(np.all(np.diff(dist) >= -1e-14)),
     }
 
@@ -167,7 +225,8 @@ def _inits(traj, targets, results) -> None:
     final = np.asarray(traj.params)
     dist = np.linalg.norm(final - targets, axis=1) / np.linalg.norm(targets, axis=1)
     results.scalars["inits"] = {
-        "count": int(len(dist)), "relative_distance": dist.tolist(),
+        "count": int(len(dist)),
+        "relative_distance": dist.tolist(),
         "max_relative_distance": float(dist.max()),
         "max_null_drift": float(np.max(traj.metrics["null"])),
     }
@@ -179,9 +238,11 @@ def _random_interpolator(cfg, X, y, w_gd, draw, results) -> None:
     results.arrays["w_random"] = w_random
     res = lambda w: float(np.linalg.norm(X @ w - y))  # noqa: E731
     results.scalars["random_interpolator"] = {
-        "norm_gd": float(np.linalg.norm(w_gd)), "norm_random": float(np.linalg.norm(w_random)),
+        "norm_gd": float(np.linalg.norm(w_gd)),
+        "norm_random": float(np.linalg.norm(w_random)),
         "norm_ratio": float(np.linalg.norm(w_random) / np.linalg.norm(w_gd)),
-        "residual_gd": res(w_gd), "residual_random": res(w_random),
+        "residual_gd": res(w_gd),
+        "residual_random": res(w_random),
     }
 
 
@@ -195,12 +256,18 @@ def _rate(cfg, traj, rate, X, targets, inits, lr, results) -> None:
     when the initial error has almost no weight on the bottom eigenvector.
     """
     predicted = rate["rate_min_plus"]
-    out: dict[str, Any] = {"predicted": predicted, "predicted_spectrum_max": rate["rate"],
-                           "window": [1e-11, 1e-3]}
+    out: dict[str, Any] = {
+        "predicted": predicted,
+        "predicted_spectrum_max": rate["rate"],
+        "window": [1e-11, 1e-3],
+    }
     if cfg.optimizer != "gd":
         out["note"] = f"the linear-rate prediction is for plain GD, not {cfg.optimizer!r}"
-        results.scalars["rate"] = {**out, "relative_error_of_exponent": float("nan"),
-                                   "relative_error_of_exponent_random_inits": float("nan")}
+        results.scalars["rate"] = {
+            **out,
+            "relative_error_of_exponent": float("nan"),
+            "relative_error_of_exponent_random_inits": float("nan"),
+        }
         return
     errors = []
     for m in range(traj.metrics["dist"].shape[1]):
@@ -210,7 +277,8 @@ def _rate(cfg, traj, rate, X, targets, inits, lr, results) -> None:
             out.update(fitted=fit["rate"], r2=fit["r2"], points=fit["points"])
     out["relative_error_of_exponent"] = float(errors[0])
     out["relative_error_of_exponent_random_inits"] = (
-        float(np.median(errors[1:])) if len(errors) > 1 else float("nan"))
+        float(np.median(errors[1:])) if len(errors) > 1 else float("nan")
+    )
     closed = theory.gd_error_closed_form(X, lr, inits[0] - targets[0], traj.steps)
     closed = closed / np.linalg.norm(targets[0])
     measured = traj.metrics["dist"][:, 0]
@@ -226,14 +294,29 @@ def _sgd(cfg: MinNormConfig, results: Results) -> None:
     lr = cfg.sgd_learning_rate or 1.0 / float(np.max(np.sum(X**2, axis=1)))
     sampler = engine.Sampler(cfg.sgd_batch_size, cfg.sgd_replace)
     key = np.array([0, cfg.seed], dtype=np.uint32)
-    traj, _ = _fit_interpolators(X, y, np.zeros((1, cfg.p)), optimizer="gd", lr=lr,
-                                 steps=cfg.sgd_steps, cfg=cfg, sampler=sampler, key=key)
+    traj, _ = _fit_interpolators(
+        X,
+        y,
+        np.zeros((1, cfg.p)),
+        optimizer="gd",
+        lr=lr,
+        steps=cfg.sgd_steps,
+        cfg=cfg,
+        sampler=sampler,
+        key=key,
+    )
     w = np.asarray(traj.params[0])
-    results.arrays.update(sgd_steps=traj.steps, sgd_dist=traj.metrics["dist"][:, 0],
-                          sgd_null=traj.metrics["null"][:, 0])
+    results.arrays.update(
+        sgd_steps=traj.steps,
+        sgd_dist=traj.metrics["dist"][:, 0],
+        sgd_null=traj.metrics["null"][:, 0],
+    )
     results.scalars["sgd"] = {
-        "learning_rate": lr, "batch_size": cfg.sgd_batch_size, "replace": cfg.sgd_replace,
-        "steps": cfg.sgd_steps, "relative_distance": _rel(w, results.arrays["w_star"]),
+        "learning_rate": lr,
+        "batch_size": cfg.sgd_batch_size,
+        "replace": cfg.sgd_replace,
+        "steps": cfg.sgd_steps,
+        "relative_distance": _rel(w, results.arrays["w_star"]),
         "max_null_component": float(np.max(traj.metrics["null"])),
     }
 
@@ -244,21 +327,29 @@ def _plane(cfg: MinNormConfig, results: Results) -> None:
     X, y = rs.randn(1, 2), rs.randn(1)
     inits = np.vstack([np.zeros((1, 2)), rs.uniform(-2.5, 2.5, size=(6, 2))])
     lr = 0.3 / theory.smoothness(X)
-    traj, targets = _fit_interpolators(X, y, inits, optimizer="gd", lr=lr, steps=100,
-                                       cfg=cfg, keep_params=True, spacing="linear")
-    results.arrays.update(plane_X=X, plane_y=y, plane_paths=np.asarray(traj.snapshots),
-                          plane_targets=targets)
+    traj, targets = _fit_interpolators(
+        X, y, inits, optimizer="gd", lr=lr, steps=100, cfg=cfg, keep_params=True, spacing="linear"
+    )
+    results.arrays.update(
+        plane_X=X, plane_y=y, plane_paths=np.asarray(traj.snapshots), plane_targets=targets
+    )
     results.scalars["plane"] = {
-        "max_relative_distance": float(np.max(np.linalg.norm(
-            np.asarray(traj.params) - targets, axis=1) / np.linalg.norm(targets, axis=1)))}
+        "max_relative_distance": float(
+            np.max(
+                np.linalg.norm(np.asarray(traj.params) - targets, axis=1)
+                / np.linalg.norm(targets, axis=1)
+            )
+        )
+    }
 
 
 def _second_snippet(results: Results) -> None:
     """Seed 000's second snippet, exactly: n=8, p=30, seed 0, lr 0.005, 10000 steps."""
     X, y, _ = gaussian_regression(8, 30, 0)
     cfg = MinNormConfig(n=8, p=30, steps=10000, num_logs=50)
-    traj, _ = _fit_interpolators(X, y, np.zeros((1, 30)), optimizer="gd", lr=0.005,
-                                 steps=10000, cfg=cfg)
+    traj, _ = _fit_interpolators(
+        X, y, np.zeros((1, 30)), optimizer="gd", lr=0.005, steps=10000, cfg=cfg
+    )
     w_gd = np.asarray(traj.params[0])
     w_pinv = X.T @ np.linalg.solve(X @ X.T, y)
     w_ridge = np.linalg.solve(X.T @ X + 1e-10 * np.eye(30), X.T @ y)
@@ -268,7 +359,8 @@ def _second_snippet(results: Results) -> None:
         # The seed solves the p x p primal system, whose condition number is ~L/1e-10; the
         # n x n dual form of the same ridge problem shows what that solve loses.
         "distance_to_ridge_dual_form": float(np.linalg.norm(w_gd - theory.ridge(X, y, 1e-10 / 8))),
-        "norm_gd": float(np.linalg.norm(w_gd)), "norm_pinv": float(np.linalg.norm(w_pinv)),
+        "norm_gd": float(np.linalg.norm(w_gd)),
+        "norm_pinv": float(np.linalg.norm(w_pinv)),
         "rate_predicted": theory.gd_contraction(X, 0.005)["rate_min_plus"],
     }
 
@@ -300,82 +392,162 @@ def plot(results: Results) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 def _claim(name, statement, quantity, measure, criterion, presets, source=SEED1):
     also = ("smoke",) if presets is _DEFAULT else ()
-    return Claim(f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure,
-                 criterion, also)
+    return Claim(
+        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
+    )
 
 
 _DEFAULT = {"quick": "default", "full": "large"}
 _SEED = {"quick": "seed", "full": "seed"}
 
 CLAIMS = (
-    _claim("pinv", "GD from zero converges to the pseudo-inverse solution X^+ y.",
-           "||w_GD - X^+y|| / ||X^+y|| at the last step",
-           lambda r: r.get("pinv.relative_distance"), Criterion("<=", 1e-8), _DEFAULT,
-           source=SEED2),
-    _claim("ridge", "The GD solution equals ridge regression as lambda -> 0.",
-           "||w_ridge(1e-10) - w_GD|| / ||w_GD||",
-           lambda r: r.get("ridge.relative_distance_at_smallest"), Criterion("<=", 1e-8),
-           _DEFAULT, source=SEED2),
-    _claim("closest", "GD from any w0 converges to w0 + X^+(y - X w0), the closest "
-                      "interpolator to w0.",
-           "max over inits of ||w_GD(w0) - w*(w0)|| / ||w*(w0)||",
-           lambda r: r.get("inits.max_relative_distance"), Criterion("<=", 1e-8), _DEFAULT,
-           source=SEED2),
-    _claim("random-larger", "A random interpolator (GD solution + null-space step) fits "
-                            "equally well with a larger norm.",
-           "||w_random|| / ||w_GD|| (both residuals are reported)",
-           lambda r: r.get("random_interpolator.norm_ratio"), Criterion(">", 1.0), _DEFAULT),
-    _claim("rate", "The GD error from zero decays like (1 - eta lambda_min^+)^t.",
-           "|log rho_fit - log rho_pred| / |log rho_pred|",
-           lambda r: r.get("rate.relative_error_of_exponent"), Criterion("<=", 0.05), _DEFAULT,
-           source=POLYAK),
-    _claim("rate-random-inits", "The GD error decays like (1 - eta lambda_min^+)^t, "
-                                "from random inits.",
-           "median over random inits of |log rho_fit - log rho_pred| / |log rho_pred|",
-           lambda r: r.get("rate.relative_error_of_exponent_random_inits"),
-           Criterion("<=", 0.05), _DEFAULT, source=POLYAK),
-    _claim("closed-form", "The GD error follows the closed form sum_i c_i (1 - eta lambda_i)^t "
-                          "v_i exactly.",
-           "max over logged steps of |e_t - e_t(closed form)| / e_0",
-           lambda r: r.get("rate.closed_form_max_deviation"), Criterion("<=", 1e-10),
-           _DEFAULT, source=POLYAK),
-    _claim("sgd-row-space", "SGD from zero stays in the row space of X.",
-           "max over logged steps of ||P_null w_t|| / ||X^+y||",
-           lambda r: r.get("sgd.max_null_component"), Criterion("<=", 1e-12), _DEFAULT,
-           source=ZHANG),
-    _claim("sgd-limit", "SGD from zero reaches the same limit X^+ y.",
-           "||w_SGD - X^+y|| / ||X^+y|| at the last step",
-           lambda r: r.get("sgd.relative_distance"), Criterion("<=", 1e-8), _DEFAULT,
-           source=ZHANG),
-    _claim("seed-gd-norm", "Seed 000 section 1 prints 'GD solution norm: 0.8942'.",
-           "| ||w_GD|| - 0.8942 |", lambda r: abs(r.get("random_interpolator.norm_gd") - 0.8942),
-           Criterion("<=", 5e-5), _SEED),
-    _claim("seed-random-norm", "Seed 000 section 1 prints 'Random interp. norm: 4.7281'.",
-           "| ||w_random|| - 4.7281 |",
-           lambda r: abs(r.get("random_interpolator.norm_random") - 4.7281),
-           Criterion("<=", 5e-5), _SEED),
-    _claim("seed-5x", "Seed 000 section 1: GD's solution has 5x smaller norm than the random "
-                      "interpolator.", "||w_random|| / ||w_GD||",
-           lambda r: r.get("random_interpolator.norm_ratio"), Criterion(">=", 5.0), _SEED),
-    _claim("seed-residuals", "Seed 000 section 1: both solutions achieve ~0 training error.",
-           "max of the two residuals ||Xw - y||",
-           lambda r: max(r.get("random_interpolator.residual_gd"),
-                         r.get("random_interpolator.residual_random")),
-           Criterion("<=", 1e-6), _SEED),
-    _claim("seed2-distance", "Seed 000 section 2 prints '||w_gd - w_pinv|| = 3.12e-04'.",
-           "|d - 3.12e-4| / 3.12e-4 with d = ||w_GD - w_pinv|| (n=8, p=30, seed 0)",
-           lambda r: abs(r.get("second_snippet.distance_to_pinv") - 3.12e-4) / 3.12e-4,
-           Criterion("<=", 0.02), _SEED, source=SEED2),
-    _claim("seed2-same", "Seed 000 section 2: GD, the pseudo-inverse and ridge (lambda=1e-10) "
-                         "give the same solution.",
-           "max(||w_GD - w_pinv||, ||w_GD - w_ridge||) / ||w_pinv||",
-           lambda r: max(r.get("second_snippet.distance_to_pinv"),
-                         r.get("second_snippet.distance_to_ridge"))
-           / r.get("second_snippet.norm_pinv"),
-           Criterion("<=", 1e-6), _SEED, source=SEED2),
+    _claim(
+        "pinv",
+        "GD from zero converges to the pseudo-inverse solution X^+ y.",
+        "||w_GD - X^+y|| / ||X^+y|| at the last step",
+        lambda r: r.get("pinv.relative_distance"),
+        Criterion("<=", 1e-8),
+        _DEFAULT,
+        source=SEED2,
+    ),
+    _claim(
+        "ridge",
+        "The GD solution equals ridge regression as lambda -> 0.",
+        "||w_ridge(1e-10) - w_GD|| / ||w_GD||",
+        lambda r: r.get("ridge.relative_distance_at_smallest"),
+        Criterion("<=", 1e-8),
+        _DEFAULT,
+        source=SEED2,
+    ),
+    _claim(
+        "closest",
+        "GD from any w0 converges to w0 + X^+(y - X w0), the closest interpolator to w0.",
+        "max over inits of ||w_GD(w0) - w*(w0)|| / ||w*(w0)||",
+        lambda r: r.get("inits.max_relative_distance"),
+        Criterion("<=", 1e-8),
+        _DEFAULT,
+        source=SEED2,
+    ),
+    _claim(
+        "random-larger",
+        "A random interpolator (GD solution + null-space step) fits "
+        "equally well with a larger norm.",
+        "||w_random|| / ||w_GD|| (both residuals are reported)",
+        lambda r: r.get("random_interpolator.norm_ratio"),
+        Criterion(">", 1.0),
+        _DEFAULT,
+    ),
+    _claim(
+        "rate",
+        "The GD error from zero decays like (1 - eta lambda_min^+)^t.",
+        "|log rho_fit - log rho_pred| / |log rho_pred|",
+        lambda r: r.get("rate.relative_error_of_exponent"),
+        Criterion("<=", 0.05),
+        _DEFAULT,
+        source=POLYAK,
+    ),
+    _claim(
+        "rate-random-inits",
+        "The GD error decays like (1 - eta lambda_min^+)^t, from random inits.",
+        "median over random inits of |log rho_fit - log rho_pred| / |log rho_pred|",
+        lambda r: r.get("rate.relative_error_of_exponent_random_inits"),
+        Criterion("<=", 0.05),
+        _DEFAULT,
+        source=POLYAK,
+    ),
+    _claim(
+        "closed-form",
+        "The GD error follows the closed form sum_i c_i (1 - eta lambda_i)^t v_i exactly.",
+        "max over logged steps of |e_t - e_t(closed form)| / e_0",
+        lambda r: r.get("rate.closed_form_max_deviation"),
+        Criterion("<=", 1e-10),
+        _DEFAULT,
+        source=POLYAK,
+    ),
+    _claim(
+        "sgd-row-space",
+        "SGD from zero stays in the row space of X.",
+        "max over logged steps of ||P_null w_t|| / ||X^+y||",
+        lambda r: r.get("sgd.max_null_component"),
+        Criterion("<=", 1e-12),
+        _DEFAULT,
+        source=ZHANG,
+    ),
+    _claim(
+        "sgd-limit",
+        "SGD from zero reaches the same limit X^+ y.",
+        "||w_SGD - X^+y|| / ||X^+y|| at the last step",
+        lambda r: r.get("sgd.relative_distance"),
+        Criterion("<=", 1e-8),
+        _DEFAULT,
+        source=ZHANG,
+    ),
+    _claim(
+        "seed-gd-norm",
+        "Seed 000 section 1 prints 'GD solution norm: 0.8942'.",
+        "| ||w_GD|| - 0.8942 |",
+        lambda r: abs(r.get("random_interpolator.norm_gd") - 0.8942),
+        Criterion("<=", 5e-5),
+        _SEED,
+    ),
+    _claim(
+        "seed-random-norm",
+        "Seed 000 section 1 prints 'Random interp. norm: 4.7281'.",
+        "| ||w_random|| - 4.7281 |",
+        lambda r: abs(r.get("random_interpolator.norm_random") - 4.7281),
+        Criterion("<=", 5e-5),
+        _SEED,
+    ),
+    _claim(
+        "seed-5x",
+        "Seed 000 section 1: GD's solution has 5x smaller norm than the random interpolator.",
+        "||w_random|| / ||w_GD||",
+        lambda r: r.get("random_interpolator.norm_ratio"),
+        Criterion(">=", 5.0),
+        _SEED,
+    ),
+    _claim(
+        "seed-residuals",
+        "Seed 000 section 1: both solutions achieve ~0 training error.",
+        "max of the two residuals ||Xw - y||",
+        lambda r: max(
+            r.get("random_interpolator.residual_gd"), r.get("random_interpolator.residual_random")
+        ),
+        Criterion("<=", 1e-6),
+        _SEED,
+    ),
+    _claim(
+        "seed2-distance",
+        "Seed 000 section 2 prints '||w_gd - w_pinv|| = 3.12e-04'.",
+        "|d - 3.12e-4| / 3.12e-4 with d = ||w_GD - w_pinv|| (n=8, p=30, seed 0)",
+        lambda r: abs(r.get("second_snippet.distance_to_pinv") - 3.12e-4) / 3.12e-4,
+        Criterion("<=", 0.02),
+        _SEED,
+        source=SEED2,
+    ),
+    _claim(
+        "seed2-same",
+        "Seed 000 section 2: GD, the pseudo-inverse and ridge (lambda=1e-10) "
+        "give the same solution.",
+        "max(||w_GD - w_pinv||, ||w_GD - w_ridge||) / ||w_pinv||",
+        lambda r: (
+            max(r.get("second_snippet.distance_to_pinv"), r.get("second_snippet.distance_to_ridge"))
+            / r.get("second_snippet.norm_pinv")
+        ),
+        Criterion("<=", 1e-6),
+        _SEED,
+        source=SEED2,
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="GD on least squares converges to the min-norm / closest interpolator",
-    config_cls=MinNormConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="GD on least squares converges to the min-norm / closest interpolator",
+        config_cls=MinNormConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

@@ -17,18 +17,38 @@ def distance_figure(results: Results) -> Any:
     steps, dist = results.arrays["steps"], results.metrics["dist"]
     t = np.maximum(steps, 1)
     for m in range(1, dist.shape[1]):
-        ax.loglog(t, dist[:, m], color="tab:blue", alpha=0.3, lw=0.8,
-                  label="GD from random w0 (to w0 + X^+(y - X w0))" if m == 1 else None)
+        ax.loglog(
+            t,
+            dist[:, m],
+            color="tab:blue",
+            alpha=0.3,
+            lw=0.8,
+            label="GD from random w0 (to w0 + X^+(y - X w0))" if m == 1 else None,
+        )
     ax.loglog(t, dist[:, 0], color="tab:blue", lw=2, label="GD from 0 (to X^+y)")
     if "sgd_dist" in results.arrays:
-        ax.loglog(np.maximum(results.arrays["sgd_steps"], 1), results.arrays["sgd_dist"],
-                  color="tab:orange", lw=1.5, label="SGD from 0 (to X^+y)")
+        ax.loglog(
+            np.maximum(results.arrays["sgd_steps"], 1),
+            results.arrays["sgd_dist"],
+            color="tab:orange",
+            lw=1.5,
+            label="SGD from 0 (to X^+y)",
+        )
     rho = results.get("rate.predicted")
-    ax.loglog(t, dist[0, 0] * rho ** steps, color="k", ls="--", lw=1,
-              label=f"(1 - eta lambda_min+)^t, rho = {rho:.4f}")
+    ax.loglog(
+        t,
+        dist[0, 0] * rho**steps,
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"(1 - eta lambda_min+)^t, rho = {rho:.4f}",
+    )
     ax.set_ylim(max(1e-17, float(np.nanmin(dist[dist > 0])) / 10), 10)
-    ax.set(xlabel="step", ylabel="relative distance to the interpolator",
-           title="GD reaches the interpolator closest to its init")
+    ax.set(
+        xlabel="step",
+        ylabel="relative distance to the interpolator",
+        title="GD reaches the interpolator closest to its init",
+    )
     ax.legend(fontsize=8)
     return fig
 
@@ -39,12 +59,20 @@ def norms_figure(results: Results) -> Any:
     s = results.scalars
     names = ["GD from 0", "X^+ y", "random interpolator"]
     norms = [s["pinv"]["norm_gd"], s["pinv"]["norm_pinv"], s["random_interpolator"]["norm_random"]]
-    resid = [s["random_interpolator"]["residual_gd"], s["random_interpolator"]["residual_gd"],
-             s["random_interpolator"]["residual_random"]]
+    resid = [
+        s["random_interpolator"]["residual_gd"],
+        s["random_interpolator"]["residual_gd"],
+        s["random_interpolator"]["residual_random"],
+    ]
     bars = ax.bar(names, norms, color=["tab:blue", "0.5", "tab:red"])
     for bar, r in zip(bars, resid, strict=True):
-        ax.annotate(f"||Xw-y|| = {r:.1e}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=8)
+        ax.annotate(
+            f"||Xw-y|| = {r:.1e}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set(ylabel="||w||", title="Same fit, different norms")
     return fig
 
@@ -53,8 +81,11 @@ def ridge_figure(results: Results) -> Any:
     """Distance from the ridge solution to the GD solution along lambda."""
     fig, ax = figure(size=(5.2, 3.8))
     ax.loglog(results.arrays["ridge_lambdas"], results.arrays["ridge_distance"], "o-")
-    ax.set(xlabel="ridge lambda", ylabel="||w_ridge - w_GD|| / ||w_GD||",
-           title="Ridge regression tends to the GD solution as lambda -> 0")
+    ax.set(
+        xlabel="ridge lambda",
+        ylabel="||w_ridge - w_GD|| / ||w_GD||",
+        title="Ridge regression tends to the GD solution as lambda -> 0",
+    )
     return fig
 
 
@@ -68,23 +99,42 @@ def plane_figure(results: Results) -> Any:
     line = base + np.linspace(-4, 4, 2)[:, None] * direction
     ax.plot(line[:, 0], line[:, 1], "k-", lw=1, label="solutions {w : x.w = y}")
     for b in range(paths.shape[1]):
-        ax.plot(paths[:, b, 0], paths[:, b, 1], color="tab:blue", lw=1,
-                label="GD path" if b == 0 else None)
+        ax.plot(
+            paths[:, b, 0],
+            paths[:, b, 1],
+            color="tab:blue",
+            lw=1,
+            label="GD path" if b == 0 else None,
+        )
         ax.plot(*paths[0, b], "o", color="tab:blue", ms=4)
-        ax.plot([paths[0, b, 0], targets[b, 0]], [paths[0, b, 1], targets[b, 1]], ":",
-                color="0.5", lw=0.8, label="to the closest point" if b == 0 else None)
+        ax.plot(
+            [paths[0, b, 0], targets[b, 0]],
+            [paths[0, b, 1], targets[b, 1]],
+            ":",
+            color="0.5",
+            lw=0.8,
+            label="to the closest point" if b == 0 else None,
+        )
     ax.plot(targets[:, 0], targets[:, 1], "x", color="tab:red", ms=8, label="closest point")
     ax.plot(*base, "*", color="k", ms=12, label="min-norm solution X^+y")
     ax.set_aspect("equal")
-    ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="w1", ylabel="w2",
-           title="Each path ends at the closest point of the line")
+    ax.set(
+        xlim=(-3, 3),
+        ylim=(-3, 3),
+        xlabel="w1",
+        ylabel="w2",
+        title="Each path ends at the closest point of the line",
+    )
     ax.legend(fontsize=7, loc="lower left")
     return fig
 
 
 def all_figures(results: Results) -> dict[str, Any]:
-    figures = {"distance": distance_figure(results), "norms": norms_figure(results),
-               "ridge": ridge_figure(results)}
+    figures = {
+        "distance": distance_figure(results),
+        "norms": norms_figure(results),
+        "ridge": ridge_figure(results),
+    }
     if "plane_paths" in results.arrays:
         figures["plane"] = plane_figure(results)
     return figures

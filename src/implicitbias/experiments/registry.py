@@ -54,8 +54,9 @@ def experiments() -> dict[str, Experiment]:
 def get_experiment(name: str) -> Experiment:
     registry = experiments()
     if name not in registry:
-        raise ConfigError("experiment", "one of " + ", ".join(sorted(registry)), name,
-                          choices=list(registry))
+        raise ConfigError(
+            "experiment", "one of " + ", ".join(sorted(registry)), name, choices=list(registry)
+        )
     return registry[name]
 
 

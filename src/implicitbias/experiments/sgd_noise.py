@@ -73,38 +73,60 @@ class SGDNoiseConfig(Config):
     noise: float = param(0.3, "(i) label noise standard deviation", low=0)
     learning_rate: float = param(0.01, "(i) SGD step", low=0, low_open=True)
     steps: int = param(3000, "(i) SGD steps", low=1)
-    batch_sizes: tuple[int, ...] = param((1, 8, 32, 128, 150),
-                                         "(i) batch sizes (n_train = full batch)", low=1)
-    num_seeds: int = param(8, "(i) index streams RandomState(sampling_seed + s) per batch "
-                              "size", low=1)
-    sampling_seed: int = param(42, "(i) seed of the first index stream (the seed's 42)",
-                               low=0)
-    window: float = param(0.5, "(i) time averages use the last this fraction of steps",
-                          low=0, low_open=True, high=1)
+    batch_sizes: tuple[int, ...] = param(
+        (1, 8, 32, 128, 150), "(i) batch sizes (n_train = full batch)", low=1
+    )
+    num_seeds: int = param(
+        8, "(i) index streams RandomState(sampling_seed + s) per batch size", low=1
+    )
+    sampling_seed: int = param(42, "(i) seed of the first index stream (the seed's 42)", low=0)
+    window: float = param(
+        0.5, "(i) time averages use the last this fraction of steps", low=0, low_open=True, high=1
+    )
     num_logs: int = param(301, "(i) logged steps (linearly spaced)", low=2)
     mlp: bool = param(True, "run part (ii): tanh MLP on scikit-learn digits")
     mlp_hidden: int = param(32, "(ii) hidden width", low=1)
-    mlp_train: int = param(500, "(ii) training examples (the rest of the 1797 test)",
-                           low=10, high=1700)
-    mlp_batch_sizes: tuple[int, ...] = param((8, 32, 128, 500), "(ii) batch sizes "
-                                             "(mlp_train = full batch)", low=1)
-    mlp_learning_rates: tuple[float, ...] = param((0.05, 0.2), "(ii) SGD steps", low=0,
-                                                  low_open=True)
+    mlp_train: int = param(
+        500, "(ii) training examples (the rest of the 1797 test)", low=10, high=1700
+    )
+    mlp_batch_sizes: tuple[int, ...] = param(
+        (8, 32, 128, 500), "(ii) batch sizes (mlp_train = full batch)", low=1
+    )
+    mlp_learning_rates: tuple[float, ...] = param(
+        (0.05, 0.2), "(ii) SGD steps", low=0, low_open=True
+    )
     mlp_seeds: int = param(2, "(ii) init and sampling seeds per setting", low=1)
     mlp_steps: int = param(2000, "(ii) SGD steps (the same for every batch size)", low=1)
     lanczos_iters: int = param(30, "(ii) Lanczos iterations for the sharpness", low=2)
-    trace_matvecs: int = param(60, "(ii) Hutch++ Hessian-vector products for the trace",
-                               low=3)
+    trace_matvecs: int = param(60, "(ii) Hutch++ Hessian-vector products for the trace", low=3)
 
     PRESETS = {
-        "smoke": dict(steps=400, num_seeds=3, batch_sizes=(1, 32, 150), num_logs=41,
-                      mlp_train=300, mlp_batch_sizes=(16, 300), mlp_learning_rates=(0.1,),
-                      mlp_seeds=1, mlp_steps=200, lanczos_iters=10, trace_matvecs=9),
+        "smoke": dict(
+            steps=400,
+            num_seeds=3,
+            batch_sizes=(1, 32, 150),
+            num_logs=41,
+            mlp_train=300,
+            mlp_batch_sizes=(16, 300),
+            mlp_learning_rates=(0.1,),
+            mlp_seeds=1,
+            mlp_steps=200,
+            lanczos_iters=10,
+            trace_matvecs=9,
+        ),
         "default": {},
         "seed-000": dict(seed=55, mlp=False),
-        "mlp-small": dict(linear=False, x64=False, mlp_train=500, mlp_batch_sizes=(8, 64, 500),
-                          mlp_learning_rates=(0.05, 0.2), mlp_steps=1500, mlp_seeds=2,
-                          lanczos_iters=20, trace_matvecs=30),
+        "mlp-small": dict(
+            linear=False,
+            x64=False,
+            mlp_train=500,
+            mlp_batch_sizes=(8, 64, 500),
+            mlp_learning_rates=(0.05, 0.2),
+            mlp_steps=1500,
+            mlp_seeds=2,
+            lanczos_iters=20,
+            trace_matvecs=30,
+        ),
     }
 
     def validate(self) -> None:
@@ -113,13 +135,17 @@ class SGDNoiseConfig(Config):
                 raise ConfigError("n_train", f"an integer < n (= {self.n})", self.n_train)
             bad = [b for b in self.batch_sizes if b > self.n_train]
             if bad:
-                raise ConfigError("batch_sizes", f"sizes <= n_train (= {self.n_train})",
-                                  self.batch_sizes)
+                raise ConfigError(
+                    "batch_sizes", f"sizes <= n_train (= {self.n_train})", self.batch_sizes
+                )
         if self.mlp:
             bad = [b for b in self.mlp_batch_sizes if b > self.mlp_train]
             if bad:
-                raise ConfigError("mlp_batch_sizes", f"sizes <= mlp_train (= "
-                                  f"{self.mlp_train})", self.mlp_batch_sizes)
+                raise ConfigError(
+                    "mlp_batch_sizes",
+                    f"sizes <= mlp_train (= {self.mlp_train})",
+                    self.mlp_batch_sizes,
+                )
         if not (self.linear or self.mlp):
             raise ConfigError("linear", "true, or mlp=true (at least one part)", self.linear)
 
@@ -162,8 +188,11 @@ class TableSampler(NamedTuple):
     def take(self, data: Any, key: jax.Array, step: jax.Array, n: int) -> Any:
         del key, n
         idx = data["table"][step]
-        return {"X": jnp.take(data["X"], idx, axis=0), "y": jnp.take(data["y"], idx, axis=0),
-                "w_batch": data["weights"]}
+        return {
+            "X": jnp.take(data["X"], idx, axis=0),
+            "y": jnp.take(data["y"], idx, axis=0),
+            "w_batch": data["weights"],
+        }
 
 
 def half_mse(w: jax.Array, batch: dict) -> jax.Array:
@@ -177,9 +206,12 @@ def half_mse(w: jax.Array, batch: dict) -> jax.Array:
 
 def linear_metrics(w, data, aux) -> dict[str, jax.Array]:
     """MSEs as the seed prints them (``mean(r^2)``), ``||w||`` and ``||w - w_hat||^2``."""
-    return {"train_mse": jnp.mean((data["X"] @ w - data["y"]) ** 2),
-            "test_mse": jnp.mean((aux["X_te"] @ w - aux["y_te"]) ** 2),
-            "norm": jnp.linalg.norm(w), "dist2": jnp.sum((w - aux["w_hat"]) ** 2)}
+    return {
+        "train_mse": jnp.mean((data["X"] @ w - data["y"]) ** 2),
+        "test_mse": jnp.mean((aux["X_te"] @ w - aux["y_te"]) ** 2),
+        "norm": jnp.linalg.norm(w),
+        "dist2": jnp.sum((w - aux["w_hat"]) ** 2),
+    }
 
 
 def stationary_covariance(X: np.ndarray, y: np.ndarray, lr: float, batch: int) -> np.ndarray:
@@ -231,13 +263,27 @@ def _train_linear(cfg: SGDNoiseConfig, X, y, aux, seeds):
         tables.append(t)
         weights.append(wt)
     m = len(seeds) * len(cfg.batch_sizes)
-    data = {"X": np.broadcast_to(X, (m, *X.shape)), "y": np.broadcast_to(y, (m, n)),
-            "table": np.concatenate(tables), "weights": np.concatenate(weights)}
+    data = {
+        "X": np.broadcast_to(X, (m, *X.shape)),
+        "y": np.broadcast_to(y, (m, n)),
+        "table": np.concatenate(tables),
+        "weights": np.concatenate(weights),
+    }
     return engine.train(
-        half_mse, np.zeros((m, cfg.dim)), gd, steps=cfg.steps, data=data, data_axis=0,
-        aux=aux, hparams={"learning_rate": cfg.learning_rate}, metrics=linear_metrics,
-        sampler=TableSampler(width), num_logs=cfg.num_logs, spacing="linear",
-        description=f"{NAME}: linear, batch sizes {list(cfg.batch_sizes)}")
+        half_mse,
+        np.zeros((m, cfg.dim)),
+        gd,
+        steps=cfg.steps,
+        data=data,
+        data_axis=0,
+        aux=aux,
+        hparams={"learning_rate": cfg.learning_rate},
+        metrics=linear_metrics,
+        sampler=TableSampler(width),
+        num_logs=cfg.num_logs,
+        spacing="linear",
+        description=f"{NAME}: linear, batch sizes {list(cfg.batch_sizes)}",
+    )
 
 
 def run_linear(cfg: SGDNoiseConfig) -> tuple[dict, dict, dict]:
@@ -263,30 +309,39 @@ def run_linear(cfg: SGDNoiseConfig) -> tuple[dict, dict, dict]:
         final = {k: metrics[k][-1] for k in ("train_mse", "test_mse", "norm", "dist2")}
         measured_dist2 = float(metrics["dist2"][last].mean())
         predicted = float(np.trace(sigma))
-        per_batch.append({
-            "batch_size": b,
-            **{f"{k}_mean": float(v.mean()) for k, v in final.items()},
-            **{f"{k}_std": float(v.std(ddof=1)) if s > 1 else float("nan")
-               for k, v in final.items()},
-            **{f"{k}_per_seed": v.tolist() for k, v in final.items()},
-            "dist2_time_average": measured_dist2,
-            "dist2_predicted": predicted,
-            "dist2_ratio": measured_dist2 / predicted if predicted > 0 else float("nan"),
-            "predicted_train_mse": mse_hat + float(np.trace(H @ sigma)),
-            "predicted_test_mse": mse_te_hat + float(np.trace(H_te @ sigma)),
-            "predicted_norm2": float(w_hat @ w_hat + np.trace(sigma)),
-            "train_mse_time_average": float(metrics["train_mse"][last].mean()),
-            "test_mse_time_average": float(metrics["test_mse"][last].mean()),
-        })
+        per_batch.append(
+            {
+                "batch_size": b,
+                **{f"{k}_mean": float(v.mean()) for k, v in final.items()},
+                **{
+                    f"{k}_std": float(v.std(ddof=1)) if s > 1 else float("nan")
+                    for k, v in final.items()
+                },
+                **{f"{k}_per_seed": v.tolist() for k, v in final.items()},
+                "dist2_time_average": measured_dist2,
+                "dist2_predicted": predicted,
+                "dist2_ratio": measured_dist2 / predicted if predicted > 0 else float("nan"),
+                "predicted_train_mse": mse_hat + float(np.trace(H @ sigma)),
+                "predicted_test_mse": mse_te_hat + float(np.trace(H_te @ sigma)),
+                "predicted_norm2": float(w_hat @ w_hat + np.trace(sigma)),
+                "train_mse_time_average": float(metrics["train_mse"][last].mean()),
+                "test_mse_time_average": float(metrics["test_mse"][last].mean()),
+            }
+        )
         for name in ("train_mse", "test_mse", "norm", "dist2"):
             arrays[f"linear_b{b}_{name}"] = metrics[name]
     arrays["linear_steps"] = traj.steps
-    ref = {"w_hat_norm": float(np.linalg.norm(w_hat)), "train_mse_w_hat": mse_hat,
-           "test_mse_w_hat": mse_te_hat, "lambda_min": contraction["lambda_min_plus"],
-           "lambda_max": contraction["lambda_max"],
-           "gd_error_bound": float(contraction["rate"] ** cfg.steps * np.linalg.norm(w_hat)),
-           "transient_at_window": float(contraction["rate"] ** (cfg.steps * (1 - cfg.window))
-                                        * np.linalg.norm(w_hat))}
+    ref = {
+        "w_hat_norm": float(np.linalg.norm(w_hat)),
+        "train_mse_w_hat": mse_hat,
+        "test_mse_w_hat": mse_te_hat,
+        "lambda_min": contraction["lambda_min_plus"],
+        "lambda_max": contraction["lambda_max"],
+        "gd_error_bound": float(contraction["rate"] ** cfg.steps * np.linalg.norm(w_hat)),
+        "transient_at_window": float(
+            contraction["rate"] ** (cfg.steps * (1 - cfg.window)) * np.linalg.norm(w_hat)
+        ),
+    }
     return ref, {"per_batch": per_batch, "comparisons": _comparisons(per_batch, cfg)}, arrays
 
 
@@ -300,14 +355,18 @@ def _comparisons(per_batch: list[dict], cfg: SGDNoiseConfig) -> dict[str, Any]:
     for k in ("train_mse", "test_mse", "norm"):
         diff = small[f"{k}_mean"] - full[f"{k}_mean"]
         se = np.sqrt((small[f"{k}_std"] ** 2 + full[f"{k}_std"] ** 2) / s) if s > 1 else np.nan
-        out[k] = {"difference": diff, "se": float(se),
-                  "z": float(diff / se) if se > 0 else float(np.sign(diff) * np.inf),
-                  "predicted_difference": (small[f"predicted_{k}"] - full[f"predicted_{k}"])
-                  if k != "norm" else float(np.sqrt(small["predicted_norm2"])
-                                            - np.sqrt(full["predicted_norm2"]))}
+        out[k] = {
+            "difference": diff,
+            "se": float(se),
+            "z": float(diff / se) if se > 0 else float(np.sign(diff) * np.inf),
+            "predicted_difference": (small[f"predicted_{k}"] - full[f"predicted_{k}"])
+            if k != "norm"
+            else float(np.sqrt(small["predicted_norm2"]) - np.sqrt(full["predicted_norm2"])),
+        }
     ratios = [p["dist2_ratio"] for p in per_batch if p["batch_size"] < cfg.n_train]
-    out["max_dist2_ratio_error"] = float(max(abs(r - 1) for r in ratios)) if ratios \
-        else float("nan")
+    out["max_dist2_ratio_error"] = (
+        float(max(abs(r - 1) for r in ratios)) if ratios else float("nan")
+    )
     return out
 
 
@@ -323,8 +382,14 @@ def digits_split(cfg: SGDNoiseConfig) -> dict[str, np.ndarray]:
     X, labels = d.data[perm] / 16.0, d.target[perm]
     Y = np.eye(10)[labels]
     k = cfg.mlp_train
-    return {"X": X[:k], "Y": Y[:k], "labels": labels[:k], "X_te": X[k:], "Y_te": Y[k:],
-            "labels_te": labels[k:]}
+    return {
+        "X": X[:k],
+        "Y": Y[:k],
+        "labels": labels[:k],
+        "X_te": X[k:],
+        "Y_te": Y[k:],
+        "labels_te": labels[k:],
+    }
 
 
 class PaddedSampler(NamedTuple):
@@ -336,8 +401,11 @@ class PaddedSampler(NamedTuple):
 
     def take(self, data: Any, key: jax.Array, step: jax.Array, n: int) -> Any:
         idx = jax.random.permutation(jax.random.fold_in(key, step), n)[: self.batch_size]
-        return {"X": jnp.take(data["X"], idx, axis=0), "Y": jnp.take(data["Y"], idx, axis=0),
-                "w_batch": data["weights"]}
+        return {
+            "X": jnp.take(data["X"], idx, axis=0),
+            "Y": jnp.take(data["Y"], idx, axis=0),
+            "w_batch": data["weights"],
+        }
 
 
 def _mlp_loss(params, batch):
@@ -354,8 +422,11 @@ def _mlp_metrics(params, data, aux):
 
     err = jnp.mean(jnp.argmax(mlp_apply(params, data["X"]), -1) != jnp.argmax(data["Y"], -1))
     err_te = jnp.mean(jnp.argmax(mlp_apply(params, aux["X_te"]), -1) != aux["labels_te"])
-    return {"train_error": err, "test_error": err_te,
-            "test_loss": mse_loss(params, aux["X_te"], aux["Y_te"], "tanh")}
+    return {
+        "train_error": err,
+        "test_error": err_te,
+        "test_loss": mse_loss(params, aux["X_te"], aux["Y_te"], "tanh"),
+    }
 
 
 class _TrainLoss(NamedTuple):
@@ -402,59 +473,104 @@ def run_mlp(cfg: SGDNoiseConfig) -> tuple[dict, dict]:
     lrs = np.asarray(cfg.mlp_learning_rates, dtype=np.float64)
     sizes = list(cfg.mlp_batch_sizes)
     s = cfg.mlp_seeds
-    inits = [init_mlp(jax.random.PRNGKey(cfg.seed * 1000 + i), (64, cfg.mlp_hidden, 10))
-             for i in range(s)]
+    inits = [
+        init_mlp(jax.random.PRNGKey(cfg.seed * 1000 + i), (64, cfg.mlp_hidden, 10))
+        for i in range(s)
+    ]
     # Members: batch-size-major, then learning rate, then seed; the same inits everywhere.
     groups = len(sizes) * len(lrs)
     params = jax.tree.map(lambda *a: jnp.concatenate([jnp.stack(a)] * groups), *inits)
     width = max(sizes)
     weights = np.zeros((groups * s, width))
     for k, b in enumerate(sizes):
-        weights[k * len(lrs) * s:(k + 1) * len(lrs) * s, :b] = 1.0 / b
+        weights[k * len(lrs) * s : (k + 1) * len(lrs) * s, :b] = 1.0 / b
     m = groups * s
-    train = {"X": np.broadcast_to(data["X"], (m, *data["X"].shape)),
-             "Y": np.broadcast_to(data["Y"], (m, *data["Y"].shape)), "weights": weights}
+    train = {
+        "X": np.broadcast_to(data["X"], (m, *data["X"].shape)),
+        "Y": np.broadcast_to(data["Y"], (m, *data["Y"].shape)),
+        "weights": weights,
+    }
     hp = {"learning_rate": np.tile(np.repeat(lrs, s), len(sizes))}
     traj = engine.train(
-        _mlp_loss, params, gd, steps=cfg.mlp_steps, data=train, data_axis=0, aux=aux,
-        hparams=hp, metrics=_mlp_metrics, sampler=PaddedSampler(width),
-        key=jax.random.PRNGKey(cfg.seed + 11), num_logs=41, spacing="linear",
-        on_divergence="continue", description=f"{NAME}: MLP, batch sizes {sizes}")
-    top, tr = _curvature(jax.tree.map(jnp.asarray, traj.params),
-                         {"X": data["X"], "Y": data["Y"]}, cfg)
+        _mlp_loss,
+        params,
+        gd,
+        steps=cfg.mlp_steps,
+        data=train,
+        data_axis=0,
+        aux=aux,
+        hparams=hp,
+        metrics=_mlp_metrics,
+        sampler=PaddedSampler(width),
+        key=jax.random.PRNGKey(cfg.seed + 11),
+        num_logs=41,
+        spacing="linear",
+        on_divergence="continue",
+        description=f"{NAME}: MLP, batch sizes {sizes}",
+    )
+    top, tr = _curvature(
+        jax.tree.map(jnp.asarray, traj.params), {"X": data["X"], "Y": data["Y"]}, cfg
+    )
     rows = []
     for k, b in enumerate(sizes):
         for j, lr in enumerate(lrs):
             sl = slice((k * len(lrs) + j) * s, (k * len(lrs) + j + 1) * s)
-            row = {"batch_size": int(b), "learning_rate": float(lr),
-                   "eta_over_batch": float(lr / b), "full_batch": bool(b >= n)}
-            for name, v in (("sharpness", top[sl]), ("trace", tr[sl]),
-                            ("train_loss", traj.metrics["loss"][-1, sl]),
-                            ("train_error", traj.metrics["train_error"][-1, sl]),
-                            ("test_error", traj.metrics["test_error"][-1, sl]),
-                            ("test_loss", traj.metrics["test_loss"][-1, sl])):
+            row = {
+                "batch_size": int(b),
+                "learning_rate": float(lr),
+                "eta_over_batch": float(lr / b),
+                "full_batch": bool(b >= n),
+            }
+            for name, v in (
+                ("sharpness", top[sl]),
+                ("trace", tr[sl]),
+                ("train_loss", traj.metrics["loss"][-1, sl]),
+                ("train_error", traj.metrics["train_error"][-1, sl]),
+                ("test_error", traj.metrics["test_error"][-1, sl]),
+                ("test_loss", traj.metrics["test_loss"][-1, sl]),
+            ):
                 row[name] = float(np.mean(v))
                 row[f"{name}_std"] = float(np.std(v, ddof=1)) if s > 1 else float("nan")
             row["two_over_eta"] = 2.0 / float(lr)
             rows.append(row)
-    arrays = {"mlp_steps": traj.steps, "mlp_loss": traj.metrics["loss"],
-              "mlp_test_error": traj.metrics["test_error"],
-              "mlp_member_batch": np.repeat(sizes, len(lrs) * s),
-              "mlp_member_lr": hp["learning_rate"]}
+    arrays = {
+        "mlp_steps": traj.steps,
+        "mlp_loss": traj.metrics["loss"],
+        "mlp_test_error": traj.metrics["test_error"],
+        "mlp_member_batch": np.repeat(sizes, len(lrs) * s),
+        "mlp_member_lr": hp["learning_rate"],
+    }
     matched = _matched_train_loss(traj, rows, s)
     x = [r["eta_over_batch"] for r in rows]
-    summary = {"matched_train_loss": matched,
-               "spearman_eta_over_b_test_error_matched": _spearman(
-                   x, [r["test_error_at_matched_loss"] for r in rows]),
-               "rows": rows, "num_params": int(sum(a.size for a in jax.tree.leaves(inits[0]))),
-               "train_examples": n, "test_examples": int(len(data["labels_te"])),
-               "spearman_eta_over_b_sharpness": _spearman(x, [r["sharpness"] for r in rows]),
-               "spearman_eta_over_b_trace": _spearman(x, [r["trace"] for r in rows]),
-               "spearman_eta_over_b_test_error": _spearman(x, [r["test_error"] for r in rows]),
-               "spearman_eta_over_b_train_loss": _spearman(x, [r["train_loss"] for r in rows])}
-    arrays["mlp_table"] = np.array([[r["batch_size"], r["learning_rate"], r["eta_over_batch"],
-                                     r["sharpness"], r["trace"], r["train_error"],
-                                     r["test_error"], r["train_loss"]] for r in rows])
+    summary = {
+        "matched_train_loss": matched,
+        "spearman_eta_over_b_test_error_matched": _spearman(
+            x, [r["test_error_at_matched_loss"] for r in rows]
+        ),
+        "rows": rows,
+        "num_params": int(sum(a.size for a in jax.tree.leaves(inits[0]))),
+        "train_examples": n,
+        "test_examples": int(len(data["labels_te"])),
+        "spearman_eta_over_b_sharpness": _spearman(x, [r["sharpness"] for r in rows]),
+        "spearman_eta_over_b_trace": _spearman(x, [r["trace"] for r in rows]),
+        "spearman_eta_over_b_test_error": _spearman(x, [r["test_error"] for r in rows]),
+        "spearman_eta_over_b_train_loss": _spearman(x, [r["train_loss"] for r in rows]),
+    }
+    arrays["mlp_table"] = np.array(
+        [
+            [
+                r["batch_size"],
+                r["learning_rate"],
+                r["eta_over_batch"],
+                r["sharpness"],
+                r["trace"],
+                r["train_error"],
+                r["test_error"],
+                r["train_loss"],
+            ]
+            for r in rows
+        ]
+    )
     return summary, arrays
 
 
@@ -468,8 +584,8 @@ def _matched_train_loss(traj, rows: list[dict], s: int) -> float:
     first = np.argmax(loss <= target, axis=0)  # (members,)
     at = err[first, np.arange(loss.shape[1])]
     for i, row in enumerate(rows):
-        row["test_error_at_matched_loss"] = float(at[i * s:(i + 1) * s].mean())
-        row["step_at_matched_loss"] = float(traj.steps[first[i * s:(i + 1) * s]].mean())
+        row["test_error_at_matched_loss"] = float(at[i * s : (i + 1) * s].mean())
+        row["step_at_matched_loss"] = float(traj.steps[first[i * s : (i + 1) * s]].mean())
     return target
 
 
@@ -512,41 +628,75 @@ _MLP = {"full": "default"}
 
 def _claim(name, statement, quantity, measure, criterion, presets, source=SEED6):
     also: tuple[str, ...] = ()
-    return Claim(f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure,
-                 criterion, also)
+    return Claim(
+        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
+    )
 
 
 CLAIMS = (
-    _claim("seed-000-test", "Batch 1 (most noise) generalizes best: its test MSE is below the "
-           "full batch's.", "(test MSE at batch 1 - at full batch) / its standard error over "
-           "seeds (<= -2: significantly lower)",
-           lambda r: r.get("linear.comparisons.test_mse.z"), Criterion("<=", -2.0), _SEED),
-    _claim("seed-000-norm", "Smaller batches find a smaller ||w|| (0.841 at batch 1 vs 0.872 "
-           "at full batch).", "(||w|| at batch 1 - at full batch) / its standard error over "
-           "seeds", lambda r: r.get("linear.comparisons.norm.z"), Criterion("<=", -2.0),
-           _SEED),
-    _claim("seed-000-train", "Batch 1 has a higher train MSE than the full batch.",
-           "(train MSE at batch 1 - at full batch) / its standard error over seeds",
-           lambda r: r.get("linear.comparisons.train_mse.z"), Criterion(">=", 2.0), _SEED),
-    _claim("sgd-stationary-covariance", "Constant-step SGD fluctuates around the unique "
-           "least-squares solution with the covariance of the exact moment recursion.",
-           "max over batch sizes < n of |time-averaged ||w - w_hat||^2 / tr Sigma - 1|",
-           lambda r: r.get("linear.comparisons.max_dist2_ratio_error"),
-           Criterion("<=", 0.15), _SEED, source="Pflug 1986; Mandt, Hoffman & Blei 2017 "
-                                                 "(JMLR)"),
-    _claim("mlp-sharpness-vs-noise", "More SGD noise (larger eta / B) ends at flatter minima "
-           "(lower top Hessian eigenvalue).",
-           "Spearman correlation of eta / B with the final sharpness over the (B, eta) grid",
-           lambda r: r.get("mlp.spearman_eta_over_b_sharpness"), Criterion("<=", -0.5), _MLP,
-           source="Keskar et al. 2017 (ICLR); Jastrzebski et al. 2017"),
-    _claim("mlp-test-error-vs-noise", "More SGD noise (larger eta / B) generalizes better "
-           "(lower test error).",
-           "Spearman correlation of eta / B with the final test error over the (B, eta) grid",
-           lambda r: r.get("mlp.spearman_eta_over_b_test_error"), Criterion("<=", -0.5), _MLP,
-           source="Keskar et al. 2017 (ICLR); seed 000, section 6"),
+    _claim(
+        "seed-000-test",
+        "Batch 1 (most noise) generalizes best: its test MSE is below the full batch's.",
+        "(test MSE at batch 1 - at full batch) / its standard error over "
+        "seeds (<= -2: significantly lower)",
+        lambda r: r.get("linear.comparisons.test_mse.z"),
+        Criterion("<=", -2.0),
+        _SEED,
+    ),
+    _claim(
+        "seed-000-norm",
+        "Smaller batches find a smaller ||w|| (0.841 at batch 1 vs 0.872 at full batch).",
+        "(||w|| at batch 1 - at full batch) / its standard error over seeds",
+        lambda r: r.get("linear.comparisons.norm.z"),
+        Criterion("<=", -2.0),
+        _SEED,
+    ),
+    _claim(
+        "seed-000-train",
+        "Batch 1 has a higher train MSE than the full batch.",
+        "(train MSE at batch 1 - at full batch) / its standard error over seeds",
+        lambda r: r.get("linear.comparisons.train_mse.z"),
+        Criterion(">=", 2.0),
+        _SEED,
+    ),
+    _claim(
+        "sgd-stationary-covariance",
+        "Constant-step SGD fluctuates around the unique "
+        "least-squares solution with the covariance of the exact moment recursion.",
+        "max over batch sizes < n of |time-averaged ||w - w_hat||^2 / tr Sigma - 1|",
+        lambda r: r.get("linear.comparisons.max_dist2_ratio_error"),
+        Criterion("<=", 0.15),
+        _SEED,
+        source="Pflug 1986; Mandt, Hoffman & Blei 2017 (JMLR)",
+    ),
+    _claim(
+        "mlp-sharpness-vs-noise",
+        "More SGD noise (larger eta / B) ends at flatter minima (lower top Hessian eigenvalue).",
+        "Spearman correlation of eta / B with the final sharpness over the (B, eta) grid",
+        lambda r: r.get("mlp.spearman_eta_over_b_sharpness"),
+        Criterion("<=", -0.5),
+        _MLP,
+        source="Keskar et al. 2017 (ICLR); Jastrzebski et al. 2017",
+    ),
+    _claim(
+        "mlp-test-error-vs-noise",
+        "More SGD noise (larger eta / B) generalizes better (lower test error).",
+        "Spearman correlation of eta / B with the final test error over the (B, eta) grid",
+        lambda r: r.get("mlp.spearman_eta_over_b_test_error"),
+        Criterion("<=", -0.5),
+        _MLP,
+        source="Keskar et al. 2017 (ICLR); seed 000, section 6",
+    ),
 )
 
-EXPERIMENT = register(Experiment(
-    name=NAME, summary="batch size and SGD noise: linear regression (seed 000) and an MLP",
-    config_cls=SGDNoiseConfig, run=run, plot=plot, claims=CLAIMS, doc=__doc__ or "",
-))
+EXPERIMENT = register(
+    Experiment(
+        name=NAME,
+        summary="batch size and SGD noise: linear regression (seed 000) and an MLP",
+        config_cls=SGDNoiseConfig,
+        run=run,
+        plot=plot,
+        claims=CLAIMS,
+        doc=__doc__ or "",
+    )
+)

@@ -30,24 +30,26 @@ import jax.numpy as jnp
 class OneLayerTransformer(eqx.Module):
     """``d_model`` residual width, ``n_heads`` heads of width ``d_model / n_heads``."""
 
-    embed: jax.Array   # (p + 1, d_model); row p is the "=" token
-    pos: jax.Array     # (3, d_model)
-    w_q: jax.Array     # (n_heads, d_model, d_head)
+    embed: jax.Array  # (p + 1, d_model); row p is the "=" token
+    pos: jax.Array  # (3, d_model)
+    w_q: jax.Array  # (n_heads, d_model, d_head)
     w_k: jax.Array
     w_v: jax.Array
-    w_o: jax.Array     # (n_heads, d_head, d_model)
-    w_in: jax.Array    # (d_model, d_mlp)
+    w_o: jax.Array  # (n_heads, d_head, d_model)
+    w_in: jax.Array  # (d_model, d_mlp)
     b_in: jax.Array
-    w_out: jax.Array   # (d_mlp, d_model)
+    w_out: jax.Array  # (d_mlp, d_model)
     b_out: jax.Array
     unembed: jax.Array  # (d_model, p)
     p: int = eqx.field(static=True)
 
-    def __init__(self, p: int, d_model: int = 128, n_heads: int = 4, d_mlp: int = 512, *,
-                 key: jax.Array):
+    def __init__(
+        self, p: int, d_model: int = 128, n_heads: int = 4, d_mlp: int = 512, *, key: jax.Array
+    ):
         if d_model % n_heads:
-            raise ValueError(f"`d_model` (={d_model}) must be a multiple of `n_heads` "
-                             f"(={n_heads}).")
+            raise ValueError(
+                f"`d_model` (={d_model}) must be a multiple of `n_heads` (={n_heads})."
+            )
         d_head = d_model // n_heads
         ks = jax.random.split(key, 9)
         scale = 1.0 / jnp.sqrt(d_model)
@@ -71,12 +73,12 @@ class OneLayerTransformer(eqx.Module):
     def __call__(self, pair: jax.Array) -> jax.Array:
         """Logits ``(p,)`` at the ``=`` position for one pair ``(a, b)``."""
         tokens = jnp.concatenate([pair, jnp.full((1,), self.p, dtype=pair.dtype)])
-        x = self.embed[tokens] + self.pos                              # (3, d)
-        q = jnp.einsum("d,hde->he", x[-1], self.w_q)                   # (H, dh)
-        k = jnp.einsum("td,hde->hte", x, self.w_k)                     # (H, 3, dh)
+        x = self.embed[tokens] + self.pos  # (3, d)
+        q = jnp.einsum("d,hde->he", x[-1], self.w_q)  # (H, dh)
+        k = jnp.einsum("td,hde->hte", x, self.w_k)  # (H, 3, dh)
         v = jnp.einsum("td,hde->hte", x, self.w_v)
         scores = jnp.einsum("he,hte->ht", q, k) / jnp.sqrt(q.shape[-1])
         z = jnp.einsum("ht,hte->he", jax.nn.softmax(scores, axis=-1), v)
-        r = x[-1] + jnp.einsum("he,hed->d", z, self.w_o)               # (d,)
+        r = x[-1] + jnp.einsum("he,hed->d", z, self.w_o)  # (d,)
         r = r + jax.nn.relu(r @ self.w_in + self.b_in) @ self.w_out + self.b_out
         return r @ self.unembed

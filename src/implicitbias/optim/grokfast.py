@@ -33,20 +33,21 @@ from implicitbias.errors import ConfigError
 
 class EmaFilterState(NamedTuple):
     count: jax.Array  # int32 scalar: gradients seen
-    ema: Any          # pytree like the gradients
+    ema: Any  # pytree like the gradients
 
 
 class MaFilterState(NamedTuple):
     count: jax.Array  # int32 scalar: gradients seen
-    window: Any       # pytree of (w, *shape) ring buffers
+    window: Any  # pytree of (w, *shape) ring buffers
 
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-def ema_filter(alpha: float | jax.Array = 0.98,
-               lamb: float | jax.Array = 2.0) -> optax.GradientTransformation:
+def ema_filter(
+    alpha: float | jax.Array = 0.98, lamb: float | jax.Array = 2.0
+) -> optax.GradientTransformation:
     """Grokfast-EMA: ``g + lamb * h`` with ``h`` the EMA of the gradients (``h_0 = g_0``).
 
     Args:
@@ -64,16 +65,18 @@ def ema_filter(alpha: float | jax.Array = 0.98,
     def update(grads, state, params=None):
         del params
         first = state.count == 0
-        ema = jax.tree.map(lambda h, g: jnp.where(first, g, alpha * h + (1 - alpha) * g),
-                           state.ema, grads)
+        ema = jax.tree.map(
+            lambda h, g: jnp.where(first, g, alpha * h + (1 - alpha) * g), state.ema, grads
+        )
         out = jax.tree.map(lambda g, h: g + lamb * h, grads, ema)
         return out, EmaFilterState(state.count + 1, ema)
 
     return optax.GradientTransformation(init, update)
 
 
-def ma_filter(window: int = 100, lamb: float | jax.Array = 5.0,
-              warmup: bool = True) -> optax.GradientTransformation:
+def ma_filter(
+    window: int = 100, lamb: float | jax.Array = 5.0, warmup: bool = True
+) -> optax.GradientTransformation:
     """Grokfast-MA: ``g + lamb * mean(last window gradients)`` (the current one included).
 
     Args:
@@ -88,8 +91,9 @@ def ma_filter(window: int = 100, lamb: float | jax.Array = 5.0,
         raise ConfigError("lamb", "a number >= 0", lamb)
 
     def init(params):
-        buffers = jax.tree.map(lambda x: jnp.zeros((window, *jnp.shape(x)), jnp.result_type(x)),
-                               params)
+        buffers = jax.tree.map(
+            lambda x: jnp.zeros((window, *jnp.shape(x)), jnp.result_type(x)), params
+        )
         return MaFilterState(jnp.zeros((), jnp.int32), buffers)
 
     def update(grads, state, params=None):
@@ -110,19 +114,23 @@ def ma_filter(window: int = 100, lamb: float | jax.Array = 5.0,
     return optax.GradientTransformation(init, update)
 
 
-def adamw_ema(learning_rate, weight_decay, b1=0.9, b2=0.98, alpha=0.98,
-              lamb=2.0) -> optax.GradientTransformation:
+def adamw_ema(
+    learning_rate, weight_decay, b1=0.9, b2=0.98, alpha=0.98, lamb=2.0
+) -> optax.GradientTransformation:
     """Grokfast-EMA in front of ``optax.adamw`` (hyperparameters may be traced arrays)."""
-    return optax.chain(ema_filter(alpha, lamb),
-                       optax.adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay))
+    return optax.chain(
+        ema_filter(alpha, lamb), optax.adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay)
+    )
 
 
-def adamw_ma(learning_rate, weight_decay, b1=0.9, b2=0.98, lamb=5.0, *,
-             window: int = 100) -> optax.GradientTransformation:
+def adamw_ma(
+    learning_rate, weight_decay, b1=0.9, b2=0.98, lamb=5.0, *, window: int = 100
+) -> optax.GradientTransformation:
     """Grokfast-MA in front of ``optax.adamw`` (``window`` is static: bind it with
     ``functools.partial`` before handing the factory to the engine)."""
-    return optax.chain(ma_filter(window, lamb),
-                       optax.adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay))
+    return optax.chain(
+        ma_filter(window, lamb), optax.adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay)
+    )
 
 
 def adamw_plain(learning_rate, weight_decay, b1=0.9, b2=0.98) -> optax.GradientTransformation:

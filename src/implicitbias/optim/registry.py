@@ -52,12 +52,10 @@ def resolve_learning_rate(
     step counter); any other ``schedule`` builds ``make_schedule(schedule, learning_rate)``.
     """
     if schedule not in SCHEDULES:
-        raise ConfigError("schedule", "one of " + ", ".join(SCHEDULES), schedule,
-                          choices=SCHEDULES)
+        raise ConfigError("schedule", "one of " + ", ".join(SCHEDULES), schedule, choices=SCHEDULES)
     if callable(learning_rate):
         if schedule != "constant":
-            raise ConfigError("schedule", "'constant' when learning_rate is a schedule",
-                              schedule)
+            raise ConfigError("schedule", "'constant' when learning_rate is a schedule", schedule)
         return learning_rate
     check_positive("learning_rate", learning_rate)
     if schedule == "constant":
@@ -76,8 +74,9 @@ def _check_nonnegative(name: str, value: Any) -> None:
         raise ConfigError(name, "a number >= 0", value)
 
 
-def _descend(direction: optax.GradientTransformation,
-             lr: optax.ScalarOrSchedule) -> optax.GradientTransformation:
+def _descend(
+    direction: optax.GradientTransformation, lr: optax.ScalarOrSchedule
+) -> optax.GradientTransformation:
     """``update = -lr_t * direction(g)``."""
     return optax.chain(direction, optax.scale_by_learning_rate(lr))
 
@@ -283,8 +282,9 @@ def coordinate_descent(
     ``w_{t+1} = w_t - eta_t ||g_t||_∞ sign(g_{t,i}) e_i`` with ``i = argmax_j |g_{t,j}|``
     (first index on ties); ``normalized=True`` drops ``||g_t||_∞``.
     """
-    return steepest_descent(learning_rate, "l1", normalized, schedule=schedule,
-                            power=power, offset=offset)
+    return steepest_descent(
+        learning_rate, "l1", normalized, schedule=schedule, power=power, offset=offset
+    )
 
 
 steepest_l1 = coordinate_descent
@@ -300,8 +300,9 @@ def steepest_l2(
     offset: Number = 1.0,
 ) -> optax.GradientTransformation:
     """l2 steepest descent: GD, or normalized GD when ``normalized=True``."""
-    return steepest_descent(learning_rate, "l2", normalized, schedule=schedule,
-                            power=power, offset=offset)
+    return steepest_descent(
+        learning_rate, "l2", normalized, schedule=schedule, power=power, offset=offset
+    )
 
 
 def steepest_linf(
@@ -316,8 +317,9 @@ def steepest_linf(
 
     ``normalized=True`` gives sign descent (:func:`sign_gd`).
     """
-    return steepest_descent(learning_rate, "linf", normalized, schedule=schedule,
-                            power=power, offset=offset)
+    return steepest_descent(
+        learning_rate, "linf", normalized, schedule=schedule, power=power, offset=offset
+    )
 
 
 # --------------------------------------------------------------------------- registry
@@ -348,5 +350,6 @@ def get_optimizer(name: str) -> Callable[..., optax.GradientTransformation]:
     try:
         return OPTIMIZERS[name]
     except (KeyError, TypeError):
-        raise ConfigError("optimizer", "one of " + ", ".join(OPTIMIZERS), name,
-                          choices=list(OPTIMIZERS)) from None
+        raise ConfigError(
+            "optimizer", "one of " + ", ".join(OPTIMIZERS), name, choices=list(OPTIMIZERS)
+        ) from None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.0, 4.0),
-           **kwargs: Any) -> tuple[Any, Any]:
+def figure(
+    nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.0, 4.0), **kwargs: Any
+) -> tuple[Any, Any]:
     """A new Figure and its axes (``squeeze`` as in pyplot.subplots), Agg-rendered."""
     from matplotlib.figure import Figure
 

@@ -82,15 +82,18 @@ class Landscape:
         if self.dim not in (1, 2):
             raise ConfigError("dim", "1 or 2", self.dim)
         if not (self.k_sharp > self.k_flat > 0):
-            raise ConfigError("k_sharp", f"a number > k_flat (= {self.k_flat}) > 0",
-                              self.k_sharp)
+            raise ConfigError("k_sharp", f"a number > k_flat (= {self.k_flat}) > 0", self.k_sharp)
         if self.width <= 0:
             raise ConfigError("width", "a number > 0", self.width)
         limit = max_ratio(self.width)
         if self.k_sharp / self.k_flat >= limit:
-            raise ConfigError("k_sharp", f"k_sharp / k_flat < {limit:.4g} (for width = "
-                              f"{self.width:g}, so that L >= 0 has no other minimum)",
-                              self.k_sharp, hint=f"k_flat is {self.k_flat:g}.")
+            raise ConfigError(
+                "k_sharp",
+                f"k_sharp / k_flat < {limit:.4g} (for width = "
+                f"{self.width:g}, so that L >= 0 has no other minimum)",
+                self.k_sharp,
+                hint=f"k_flat is {self.k_flat:g}.",
+            )
 
     # ---- the function -----------------------------------------------------------------
     @property
@@ -150,8 +153,9 @@ class Landscape:
 
     def barrier(self) -> float:
         """The local maximum of ``L`` between the two minima (root of ``L'`` in (-1, 1))."""
-        return float(optimize.brentq(self.derivative_1d, -1.0 + 1e-9, 1.0 - 1e-9,
-                                     xtol=1e-14, rtol=1e-14))
+        return float(
+            optimize.brentq(self.derivative_1d, -1.0 + 1e-9, 1.0 - 1e-9, xtol=1e-14, rtol=1e-14)
+        )
 
     def in_flat_basin(self, theta: np.ndarray) -> np.ndarray:
         """Boolean ``(...)``: ``x > x_barrier`` (GD with a small step from there ends at +1)."""

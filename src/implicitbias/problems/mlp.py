@@ -108,15 +108,17 @@ def mlp_apply(params: Params, x: jax.Array, activation: str = "tanh") -> jax.Arr
     return h
 
 
-def mse_loss(params: Params, x: jax.Array, y_onehot: jax.Array,
-             activation: str = "tanh") -> jax.Array:
+def mse_loss(
+    params: Params, x: jax.Array, y_onehot: jax.Array, activation: str = "tanh"
+) -> jax.Array:
     """:math:`\\frac{1}{2n}\\sum_i\\lVert f(x_i) - y_i\\rVert^2`; ``y_onehot`` is ``(n, c)``."""
     r = mlp_apply(params, x, activation) - y_onehot
     return 0.5 * jnp.mean(jnp.sum(r * r, axis=-1))
 
 
-def accuracy(params: Params, x: jax.Array, labels: jax.Array,
-             activation: str = "tanh") -> jax.Array:
+def accuracy(
+    params: Params, x: jax.Array, labels: jax.Array, activation: str = "tanh"
+) -> jax.Array:
     """Fraction of examples whose largest output is the integer label."""
     return jnp.mean(jnp.argmax(mlp_apply(params, x, activation), axis=-1) == labels)
 

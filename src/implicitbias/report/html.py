@@ -177,22 +177,34 @@ def summary_line(outcomes: Sequence[Outcome]) -> str:
     noun = "claim" if n == 1 else "claims"
     n_err = verdicts.count("error")
     errors = "error" if n_err == 1 else "errors"
-    return (f"{n} {noun} \u2014 {verdicts.count('holds')} hold, "
-            f"{verdicts.count('does not hold')} do not hold, {n_err} {errors}")
+    return (
+        f"{n} {noun} \u2014 {verdicts.count('holds')} hold, "
+        f"{verdicts.count('does not hold')} do not hold, {n_err} {errors}"
+    )
 
 
 def _claims_section(outcomes: Sequence[Outcome]) -> str:
     """The claims table (or a line saying there are none)."""
     if not outcomes:
         return "<h2>Claims</h2>\n<p>No claims were checked.</p>"
-    header = ["id", "statement", "source", "quantity measured", "measured", "criterion",
-              "verdict"]
-    rows = [[_td(o.id, "path"), _td(o.statement), _td(o.source), _td(o.quantity),
-             _td(format_number(o.measured), "num"), _td(o.criterion, "num"), _verdict_cell(o)]
-            for o in outcomes]
-    note = ("<p class=\"meta-line\">\u201cdoes not hold\u201d means the claim was measured and "
-            "the number failed its criterion; \u201cerror\u201d means it could not be "
-            "measured.</p>")
+    header = ["id", "statement", "source", "quantity measured", "measured", "criterion", "verdict"]
+    rows = [
+        [
+            _td(o.id, "path"),
+            _td(o.statement),
+            _td(o.source),
+            _td(o.quantity),
+            _td(format_number(o.measured), "num"),
+            _td(o.criterion, "num"),
+            _verdict_cell(o),
+        ]
+        for o in outcomes
+    ]
+    note = (
+        '<p class="meta-line">\u201cdoes not hold\u201d means the claim was measured and '
+        "the number failed its criterion; \u201cerror\u201d means it could not be "
+        "measured.</p>"
+    )
     return "<h2>Claims</h2>\n" + note + "\n" + _table(header, rows, "claims")
 
 
@@ -220,8 +232,10 @@ def _meta_rows(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _figure(path: Path) -> str:
     """One PNG embedded as a base64 data URI, captioned with its file name."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(path.name)}">'
-            f"<figcaption>{_esc(path.name)}</figcaption></figure>")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(path.name)}">'
+        f"<figcaption>{_esc(path.name)}</figcaption></figure>"
+    )
 
 
 def _run_section(run: Results, index: int) -> str:
@@ -248,8 +262,9 @@ def _run_section(run: Results, index: int) -> str:
     return '<section class="run">\n' + "\n".join(parts) + "\n</section>"
 
 
-def render_report(*, title: str, outcomes: Sequence[Outcome | Mapping[str, Any]],
-                  runs: Sequence[Results]) -> str:
+def render_report(
+    *, title: str, outcomes: Sequence[Outcome | Mapping[str, Any]], runs: Sequence[Results]
+) -> str:
     """Render the report as one self-contained HTML page.
 
     Args:
@@ -269,14 +284,21 @@ def render_report(*, title: str, outcomes: Sequence[Outcome | Mapping[str, Any]]
         _claims_section(normalised),
         *(_run_section(run, i) for i, run in enumerate(runs, start=1)),
     ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
 
 
-def write_report(path: str | Path, *, title: str,
-                 outcomes: Sequence[Outcome | Mapping[str, Any]],
-                 runs: Sequence[Results]) -> Path:
+def write_report(
+    path: str | Path,
+    *,
+    title: str,
+    outcomes: Sequence[Outcome | Mapping[str, Any]],
+    runs: Sequence[Results],
+) -> Path:
     """Render the report and write it atomically to ``path``.
 
     Args:

@@ -13,8 +13,14 @@ def git_commit(start: Path | None = None) -> str | None:
     """The commit of the git checkout that holds the package, if any."""
     here = start or Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     commit = out.stdout.strip()
@@ -28,8 +34,12 @@ def environment() -> dict[str, Any]:
     from implicitbias import __version__
     from implicitbias._precision import x64_enabled
 
-    versions = {"implicitbias": __version__, "python": sys.version.split()[0],
-                "platform": platform.platform(), "jax": jax.__version__}
+    versions = {
+        "implicitbias": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "jax": jax.__version__,
+    }
     for name in ("jaxlib", "optax", "equinox", "numpy", "scipy", "cvxpy", "matplotlib"):
         try:
             module = __import__(name)

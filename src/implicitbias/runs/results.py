@@ -44,7 +44,9 @@ class Results:
         node: Any = self.scalars
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"results of {self.experiment!r} have no scalar {dotted!r} "
-                               "(is the part that measures it switched off in the config?)")
+                raise KeyError(
+                    f"results of {self.experiment!r} have no scalar {dotted!r} "
+                    "(is the part that measures it switched off in the config?)"
+                )
             node = node[part]
         return node

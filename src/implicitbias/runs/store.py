@@ -69,8 +69,10 @@ def save(results: Results, root: str | Path, figures: Mapping[str, Any] | None =
 
 def write_config(path: Path, results: Results) -> None:
     """``config.json`` of a run folder: experiment, preset and the complete config."""
-    write_json(path / CONFIG_FILE, {"experiment": results.experiment,
-                                     "preset": results.preset, "config": results.config})
+    write_json(
+        path / CONFIG_FILE,
+        {"experiment": results.experiment, "preset": results.preset, "config": results.config},
+    )
 
 
 def save_into(results: Results, path: Path, figures: Mapping[str, Any] | None = None) -> Path:
@@ -91,10 +93,17 @@ def save_into(results: Results, path: Path, figures: Mapping[str, Any] | None = 
 
 def write_results_json(results: Results) -> None:
     assert results.path is not None
-    write_json(results.path / RESULTS_FILE, {
-        "experiment": results.experiment, "preset": results.preset, "status": results.status,
-        "message": results.message, "scalars": results.scalars, "claims": results.claims,
-    })
+    write_json(
+        results.path / RESULTS_FILE,
+        {
+            "experiment": results.experiment,
+            "preset": results.preset,
+            "status": results.status,
+            "message": results.message,
+            "scalars": results.scalars,
+            "claims": results.claims,
+        },
+    )
 
 
 def save_figure(fig: Any, stem: Path) -> list[Path]:
@@ -132,15 +141,21 @@ def load(path: str | Path) -> Results:
         with np.load(path / ARRAYS_FILE) as npz:
             for key in npz.files:
                 if key.startswith(_METRIC_PREFIX):
-                    metrics[key[len(_METRIC_PREFIX):]] = npz[key]
+                    metrics[key[len(_METRIC_PREFIX) :]] = npz[key]
                 else:
                     arrays[key] = npz[key]
     return Results(
-        experiment=config["experiment"], preset=config["preset"], config=config["config"],
-        scalars=_restore_non_finite(results_json.get("scalars", {})), arrays=arrays,
-        metrics=metrics, claims=_restore_non_finite(results_json.get("claims", [])),
-        meta=meta, path=path,
-        status=results_json.get("status", "ok"), message=results_json.get("message", ""),
+        experiment=config["experiment"],
+        preset=config["preset"],
+        config=config["config"],
+        scalars=_restore_non_finite(results_json.get("scalars", {})),
+        arrays=arrays,
+        metrics=metrics,
+        claims=_restore_non_finite(results_json.get("claims", [])),
+        meta=meta,
+        path=path,
+        status=results_json.get("status", "ok"),
+        message=results_json.get("message", ""),
     )
 
 

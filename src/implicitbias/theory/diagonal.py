@@ -158,8 +158,9 @@ class QAlphaSolution:
     newton_steps: int
 
 
-def kkt_residuals(X: np.ndarray, y: np.ndarray, w: np.ndarray,
-                  alpha: float | np.ndarray) -> tuple[float, float]:
+def kkt_residuals(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float | np.ndarray
+) -> tuple[float, float]:
     """(feasibility, stationarity) of ``w`` for min Q_alpha s.t. Xw = y (see QAlphaSolution)."""
     X = np.asarray(X, dtype=np.float64)
     feas = float(np.linalg.norm(X @ w - y) / np.linalg.norm(y))
@@ -225,8 +226,7 @@ def _newton_dual(X, y, alpha, lam, *, tol=1e-14, max_steps=100) -> tuple[np.ndar
     return lam, max_steps
 
 
-def q_alpha_minimizer(X: np.ndarray, y: np.ndarray,
-                      alpha: float | np.ndarray) -> QAlphaSolution:
+def q_alpha_minimizer(X: np.ndarray, y: np.ndarray, alpha: float | np.ndarray) -> QAlphaSolution:
     """:math:`\\arg\\min Q_\\alpha(w)` s.t. :math:`Xw = y` (cvxpy on the dual, Newton polish).
 
     Args:

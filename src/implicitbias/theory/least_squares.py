@@ -105,13 +105,14 @@ def fit_log_rate(steps: np.ndarray, error: np.ndarray, lo: float, hi: float) -> 
     fitted = intercept + slope * t
     ss_res = float(np.sum((log_e - fitted) ** 2))
     ss_tot = float(np.sum((log_e - log_e.mean()) ** 2))
-    return {"rate": float(np.exp(slope)), "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
-            "points": int(keep.sum())}
+    return {
+        "rate": float(np.exp(slope)),
+        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
+        "points": int(keep.sum()),
+    }
 
 
-def gd_error_closed_form(
-    X: np.ndarray, lr: float, e0: np.ndarray, steps: np.ndarray
-) -> np.ndarray:
+def gd_error_closed_form(X: np.ndarray, lr: float, e0: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """:math:`\\lVert (I - \\eta H)^t e_0\\rVert` at each ``t`` in ``steps`` (eigenbasis of H).
 
     ``e0 = w0 - w_inf`` lies in the row space for GD on least squares, so this is the exact

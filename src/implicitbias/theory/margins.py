@@ -98,13 +98,17 @@ def max_margin(X: np.ndarray, y: np.ndarray, norm: Norm = "l2") -> MaxMargin:
     problem = cp.Problem(cp.Minimize(objective[norm]), [cp.multiply(y, X @ w) >= 1])
     problem.solve(solver=_SOLVER)
     if problem.status not in ("optimal", "optimal_inaccurate") or w.value is None:
-        raise ValueError(f"no {norm} max-margin solution: the data are not separable by a "
-                         f"hyperplane through the origin (solver status {problem.status})")
+        raise ValueError(
+            f"no {norm} max-margin solution: the data are not separable by a "
+            f"hyperplane through the origin (solver status {problem.status})"
+        )
     w_hat = np.asarray(w.value)
     p = {"l1": 1, "l2": 2, "linf": np.inf}[norm]
     margins = y * (X @ w_hat)
     return MaxMargin(
-        norm=norm, w=w_hat, direction=w_hat / np.linalg.norm(w_hat),
+        norm=norm,
+        w=w_hat,
+        direction=w_hat / np.linalg.norm(w_hat),
         margin=float(1.0 / np.linalg.norm(w_hat, ord=p)),
         l2_margin=float(margins.min() / np.linalg.norm(w_hat)),
         support=np.flatnonzero(margins <= 1 + 1e-6),

@@ -62,8 +62,11 @@ def points_and_labels(payload: Any) -> tuple[np.ndarray, np.ndarray]:
         raise bad("body", "only the keys points and labels", unknown)
     points, labels = payload.get("points"), payload.get("labels")
     if not isinstance(points, list) or not 1 <= len(points) <= MAX_POINTS:
-        raise bad("points", f"a list of 1 to {MAX_POINTS} points",
-                  points if not isinstance(points, list) else f"{len(points)} points")
+        raise bad(
+            "points",
+            f"a list of 1 to {MAX_POINTS} points",
+            points if not isinstance(points, list) else f"{len(points)} points",
+        )
     if not isinstance(labels, list) or len(labels) != len(points):
         raise bad("labels", f"a list of {len(points)} labels (one per point)", labels)
     first = points[0]
@@ -84,8 +87,13 @@ def points_and_labels(payload: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _solution(mm: Any) -> dict[str, Any]:
-    return {"w": mm.w.tolist(), "direction": mm.direction.tolist(), "margin": mm.margin,
-            "l2_margin": mm.l2_margin, "support": mm.support.tolist()}
+    return {
+        "w": mm.w.tolist(),
+        "direction": mm.direction.tolist(),
+        "margin": mm.margin,
+        "l2_margin": mm.l2_margin,
+        "support": mm.support.tolist(),
+    }
 
 
 def linf_unique(X: np.ndarray, y: np.ndarray, w: np.ndarray, tol: float = 1e-6) -> bool:
@@ -128,11 +136,17 @@ def max_margin_api(payload: Any) -> dict[str, Any]:
     X, y = points_and_labels(payload)
     try:
         sep = separability(X, y)
-        out: dict[str, Any] = {"n": int(len(y)), "dim": int(X.shape[1]),
-                               "separable": sep.separable, "separability_margin": sep.margin}
+        out: dict[str, Any] = {
+            "n": int(len(y)),
+            "dim": int(X.shape[1]),
+            "separable": sep.separable,
+            "separability_margin": sep.margin,
+        }
         if not sep.separable:
-            out["message"] = ("not separable by a line through the origin: the max-margin "
-                              "problems have no solution")
+            out["message"] = (
+                "not separable by a line through the origin: the max-margin "
+                "problems have no solution"
+            )
             return out
         out["l2"] = _solution(max_margin(X, y, "l2"))
         linf = max_margin(X, y, "linf")
@@ -160,8 +174,9 @@ def _claims_summary(claims: Any) -> dict[str, int]:
     for claim in claims if isinstance(claims, list) else []:
         if not isinstance(claim, dict):
             continue
-        verdict = "error" if claim.get("error") else (
-            "holds" if claim.get("holds") else "does not hold")
+        verdict = (
+            "error" if claim.get("error") else ("holds" if claim.get("holds") else "does not hold")
+        )
         counts[verdict] += 1
     return counts
 
@@ -183,9 +198,11 @@ def run_entry(folder: Path) -> dict[str, Any] | None:
     }
     claims = results.get("claims") if config is not None else _read_json(claims_file)
     entry["claims"] = _claims_summary(claims)
-    files = sorted(p.name for p in folder.iterdir()
-                   if p.is_file() and not p.name.startswith(".")
-                   and p.suffix in SERVED_SUFFIXES)
+    files = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix in SERVED_SUFFIXES
+    )
     entry["figures"] = [f for f in files if f.endswith(".png")]
     entry["files"] = files
     entry["has_report_file"] = "report.html" in files
@@ -196,8 +213,12 @@ def run_entry(folder: Path) -> dict[str, Any] | None:
 def list_runs(root: Path | None) -> dict[str, Any]:
     """The run folders under ``root`` (newest first) and the reports beside them."""
     if root is None or not root.is_dir():
-        return {"root": str(root) if root else None, "runs": [], "reports": [],
-                "message": "no runs folder (start the server with --runs DIR)"}
+        return {
+            "root": str(root) if root else None,
+            "runs": [],
+            "reports": [],
+            "message": "no runs folder (start the server with --runs DIR)",
+        }
     runs, reports = [], []
     for path in sorted(root.iterdir(), key=lambda p: p.name):
         if path.name.startswith("."):
@@ -212,8 +233,12 @@ def list_runs(root: Path | None) -> dict[str, Any]:
         elif path.is_file() and path.suffix == ".html":
             reports.append(path.name)
     runs.sort(key=lambda e: e["modified"], reverse=True)
-    return {"root": str(root), "runs": runs[:MAX_RUNS], "reports": sorted(reports),
-            "truncated": len(runs) > MAX_RUNS}
+    return {
+        "root": str(root),
+        "runs": runs[:MAX_RUNS],
+        "reports": sorted(reports),
+        "truncated": len(runs) > MAX_RUNS,
+    }
 
 
 def render_run_report(folder: Path) -> str:
@@ -222,5 +247,6 @@ def render_run_report(folder: Path) -> str:
     from implicitbias.runs import load
 
     results = load(folder)
-    return render_report(title=f"implicitbias run {folder.name}", outcomes=results.claims,
-                         runs=[results])
+    return render_report(
+        title=f"implicitbias run {folder.name}", outcomes=results.claims, runs=[results]
+    )

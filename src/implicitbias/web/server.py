@@ -38,18 +38,32 @@ from urllib.parse import unquote, urlsplit
 from implicitbias.web import api
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = {"/": "index.html", "/min-norm": "min-norm.html", "/flat-sharp": "flat-sharp.html",
-         "/max-margin": "max-margin.html", "/runs": "runs.html"}
+PAGES = {
+    "/": "index.html",
+    "/min-norm": "min-norm.html",
+    "/flat-sharp": "flat-sharp.html",
+    "/max-margin": "max-margin.html",
+    "/runs": "runs.html",
+}
 #: Largest request body accepted (bytes).
 MAX_BODY = 256 * 1024
-_PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-             "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 # Files from the runs folder may be anything (an SVG may carry scripts): nothing runs.
 _FILE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
-_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-          ".css": "text/css; charset=utf-8", ".json": "application/json",
-          ".svg": "image/svg+xml", ".png": "image/png", ".csv": "text/csv; charset=utf-8",
-          ".txt": "text/plain; charset=utf-8", ".ico": "image/x-icon"}
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".csv": "text/csv; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".ico": "image/x-icon",
+}
 
 
 def static_files(folder: Path = STATIC) -> dict[str, Path]:
@@ -85,8 +99,7 @@ class ExplorerServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], runs: Path | None, *,
-                 quiet: bool = True) -> None:
+    def __init__(self, address: tuple[str, int], runs: Path | None, *, quiet: bool = True) -> None:
         self.runs = Path(runs).resolve() if runs is not None else None
         self.static = static_files()
         self.quiet = quiet
@@ -122,9 +135,16 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.quiet:
             super().log_message(format, *args)
 
-    def _send(self, status: int, body: bytes, content_type: str, *,
-              csp: str | None = _PAGE_CSP, head: bool = False,
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        *,
+        csp: str | None = _PAGE_CSP,
+        head: bool = False,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -167,8 +187,11 @@ class Handler(BaseHTTPRequestHandler):
         head = method == "HEAD"
         try:
             if not self._host_allowed():
-                self._error(HTTPStatus.FORBIDDEN, "the Host header must name this machine "
-                                                  "(localhost or 127.0.0.1)", head=head)
+                self._error(
+                    HTTPStatus.FORBIDDEN,
+                    "the Host header must name this machine (localhost or 127.0.0.1)",
+                    head=head,
+                )
                 return
             parts = urlsplit(self.path)
             path = parts.path
@@ -186,8 +209,11 @@ class Handler(BaseHTTPRequestHandler):
             if not self.server.quiet:
                 traceback.print_exc(file=sys.stderr)
             try:
-                self._error(HTTPStatus.INTERNAL_SERVER_ERROR,
-                            f"internal error: {type(exc).__name__}: {exc}"[:500], head=head)
+                self._error(
+                    HTTPStatus.INTERNAL_SERVER_ERROR,
+                    f"internal error: {type(exc).__name__}: {exc}"[:500],
+                    head=head,
+                )
             except OSError:
                 pass
 
@@ -209,21 +235,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route_get(self, path: str, head: bool) -> None:
         if self.command not in ("GET", "HEAD"):
-            raise api.ApiError(HTTPStatus.METHOD_NOT_ALLOWED,
-                               f"method {self.command} is not allowed here")
+            raise api.ApiError(
+                HTTPStatus.METHOD_NOT_ALLOWED, f"method {self.command} is not allowed here"
+            )
         if path in PAGES:
             self._static(PAGES[path], head)
         elif path.startswith("/static/"):
-            self._static(unquote(path[len("/static/"):]), head)
+            self._static(unquote(path[len("/static/") :]), head)
         elif path == "/api/runs":
             self._json(HTTPStatus.OK, api.list_runs(self.server.runs), head=head)
         elif path.startswith("/api/"):
             if path == "/api/max-margin":
-                raise api.ApiError(HTTPStatus.METHOD_NOT_ALLOWED,
-                                   "use POST with a JSON body for /api/max-margin")
+                raise api.ApiError(
+                    HTTPStatus.METHOD_NOT_ALLOWED, "use POST with a JSON body for /api/max-margin"
+                )
             self._not_found(head)
         elif path.startswith("/runs/"):
-            self._run_file(unquote(path[len("/runs/"):]), head)
+            self._run_file(unquote(path[len("/runs/") :]), head)
         elif path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon", head=head)
         else:
@@ -232,8 +260,9 @@ class Handler(BaseHTTPRequestHandler):
     def _route_post(self, path: str) -> None:
         if path != "/api/max-margin":
             if path in PAGES or path.startswith(("/static/", "/runs/", "/api/runs")):
-                raise api.ApiError(HTTPStatus.METHOD_NOT_ALLOWED,
-                                   f"POST is not allowed on {path[:100]}")
+                raise api.ApiError(
+                    HTTPStatus.METHOD_NOT_ALLOWED, f"POST is not allowed on {path[:100]}"
+                )
             raise api.ApiError(HTTPStatus.NOT_FOUND, f"not found: {path[:200]}")
         payload = self._read_json_body()
         self._json(HTTPStatus.OK, api.max_margin_api(payload))
@@ -251,18 +280,25 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             # Drop the connection afterwards: the unread body must not be parsed as a request.
             self.close_connection = True
-            raise api.ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                               f"the request body is {length} bytes; at most {MAX_BODY}")
+            raise api.ApiError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the request body is {length} bytes; at most {MAX_BODY}",
+            )
         raw = self.rfile.read(length)
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            raise api.bad("Content-Type", "application/json", ctype or None,
-                          status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+            raise api.bad(
+                "Content-Type",
+                "application/json",
+                ctype or None,
+                status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            )
         try:
             return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError) as exc:
-            raise api.ApiError(HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {exc}"
-                               ) from None
+            raise api.ApiError(
+                HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {exc}"
+            ) from None
 
     def _static(self, name: str, head: bool) -> None:
         path = self.server.static.get(name)
@@ -287,8 +323,9 @@ class Handler(BaseHTTPRequestHandler):
         if target is None or not target.is_file() or target.suffix not in api.SERVED_SUFFIXES:
             self._not_found(head)
             return
-        self._send(HTTPStatus.OK, target.read_bytes(), _content_type(target), csp=_FILE_CSP,
-                   head=head)
+        self._send(
+            HTTPStatus.OK, target.read_bytes(), _content_type(target), csp=_FILE_CSP, head=head
+        )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -296,19 +333,24 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _content_type(path: Path) -> str:
-    return _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or \
-        "application/octet-stream"
+    return (
+        _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8765, runs: str | Path | None = "runs",
-                *, quiet: bool = True) -> ExplorerServer:
+def make_server(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    runs: str | Path | None = "runs",
+    *,
+    quiet: bool = True,
+) -> ExplorerServer:
     """A ready (bound, not yet serving) server; ``port=0`` picks a free port."""
     return ExplorerServer((host, port), Path(runs) if runs is not None else None, quiet=quiet)
 
 
 def start_in_thread(server: ExplorerServer) -> threading.Thread:
     """Serve in a daemon thread (for tests and notebooks); stop with ``server.shutdown()``."""
-    thread = threading.Thread(target=server.serve_forever, name="implicitbias-serve",
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="implicitbias-serve", daemon=True)
     thread.start()
     return thread
