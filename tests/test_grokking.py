@@ -361,9 +361,10 @@ def test_smoke_numbers_are_consistent(smoke):
     assert np.all(m["norm"][-1, :n] < m["norm"][-1, n:])
     # The phase diagram has one cell per (fraction, weight decay).
     assert r.arrays["phase_median"].shape == (1, 2)
-    # The Grokfast baseline is the main run itself.
-    for key in ("steps_train_99", "steps_test_99", "final_test_acc", "norm_final"):
-        assert r.scalars["grokfast"]["baseline"][key] == r.scalars["main"][key]
+    # The Grokfast baseline is the main run's first member: its summary matches the metrics.
+    base = r.scalars["grokfast"]["baseline"]
+    assert base["final_test_acc"] == pytest.approx(float(m["test_acc"][-1, 0]), abs=1e-7)
+    assert base["steps_test_99"] == gk.first_reach(r.arrays["steps"], m["test_acc"][:, 0], 0.99)
     # The EMA filter makes the gradient larger (lamb = 2 on a slowly varying gradient).
     assert r.scalars["grokfast"]["ema"]["gradient_amplification"] > 1.0
 

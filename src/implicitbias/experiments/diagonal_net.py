@@ -455,7 +455,8 @@ CLAIMS = (
         "GD's gap to the Q_alpha minimizer is a finite-step effect, first "
         "order in the step eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2).",
         "|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step of the "
-        "step-size study (equal eta * steps)",
+        "step-size study (every step size runs steps / min(fraction) steps, so the larger "
+        "steps run for a longer time eta * steps)",
         lambda r: abs(r.get("step_study.order_in_step") - 1.0),
         Criterion("<=", 0.1),
         source="derived in implicitbias.theory.diagonal.gd_effective_alpha; cf. Even et al. "

@@ -478,7 +478,7 @@ def _flow(cfg, results, X, Y, params, losses, etas, betas, members) -> None:
         "sharpness_start": float(fs[0]),
         "sharpness_end": float(fs[-1]),
         "per_member": rows,
-        "max_rel_diff_before": float(max(before)),
+        "max_rel_diff_before": float(np.max(before)),  # NaN (claim fails) if any member is NaN
         "min_rel_diff_after": float(min(after)) if after else float("nan"),
         "members_compared_past_reach": len(after),
     }
@@ -533,7 +533,9 @@ CLAIMS = (
         "progressive-sharpening",
         "While below 2/eta the sharpness rises (progressive sharpening) until it reaches 2/eta.",
         "min over step sizes of the Spearman correlation of sharpness with step before it "
-        "first reaches 2/eta (NaN if some step size never reaches it)",
+        "first reaches 2/eta (NaN if some step size never reaches it; step sizes with fewer "
+        "than 3 sharpness points before the crossing are left out, see "
+        "eos.members_with_3_points_before_reach)",
         lambda r: r.get("eos.min_sharpening_spearman"),
         Criterion(">=", 0.8),
     ),
@@ -592,7 +594,9 @@ CLAIMS = (
         "fashion-progressive-sharpening",
         "On 5000 Fashion-MNIST images the sharpness rises until it reaches 2/eta.",
         "min over step sizes of the Spearman correlation of sharpness with step before it "
-        "first reaches 2/eta (NaN if some step size never reaches it)",
+        "first reaches 2/eta (NaN if some step size never reaches it; step sizes with fewer "
+        "than 3 sharpness points before the crossing are left out, see "
+        "eos.members_with_3_points_before_reach)",
         lambda r: r.get("eos.min_sharpening_spearman"),
         Criterion(">=", 0.8),
         presets={"full": "fashion"},

@@ -365,7 +365,7 @@ def _comparisons(per_batch: list[dict], cfg: SGDNoiseConfig) -> dict[str, Any]:
         }
     ratios = [p["dist2_ratio"] for p in per_batch if p["batch_size"] < cfg.n_train]
     out["max_dist2_ratio_error"] = (
-        float(max(abs(r - 1) for r in ratios)) if ratios else float("nan")
+        float(np.max(np.abs(np.asarray(ratios, dtype=float) - 1))) if ratios else float("nan")
     )
     return out
 
