@@ -58,6 +58,23 @@ NAME = "edge-of-stability"
 COHEN = "Cohen et al. 2021 (ICLR)"
 
 
+# Seed 000 section 5: numpy seed 123, n=50, d=5, h=20 ReLU, no biases, lr 0.5, 2000 steps,
+# its estimator every 50 steps.
+_SEED_000 = dict(
+    dataset="seed-000",
+    seed=123,
+    n=50,
+    input_dim=5,
+    hidden=(20,),
+    activation="relu",
+    bias=False,
+    learning_rates=(0.5,),
+    steps=2000,
+    sharpness_every=50,
+    momentum_learning_rates=(),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class EdgeOfStabilityConfig(Config):
     """Full-batch GD on a tanh MLP with the square loss: sharpness vs 2/eta."""
@@ -156,36 +173,10 @@ class EdgeOfStabilityConfig(Config):
             flow=False,
             momentum_learning_rates=(),
         ),
-        # Seed 000 section 5 exactly: numpy seed 123, n=50, d=5, h=20 ReLU, no biases,
-        # lr 0.5, 2000 steps, its estimator every 50 steps.
-        "seed-000": dict(
-            dataset="seed-000",
-            seed=123,
-            n=50,
-            input_dim=5,
-            hidden=(20,),
-            activation="relu",
-            bias=False,
-            learning_rates=(0.5,),
-            steps=2000,
-            sharpness_every=50,
-            momentum_learning_rates=(),
-            layer_lr_scales=(0.02, 1.0),
-        ),
+        # Seed 000 section 5 exactly, its first-layer step included (see _SEED_000).
+        "seed-000": dict(_SEED_000, layer_lr_scales=(0.02, 1.0)),
         # The same setup with the true gradient (what the seed's text describes).
-        "seed-000-gd": dict(
-            dataset="seed-000",
-            seed=123,
-            n=50,
-            input_dim=5,
-            hidden=(20,),
-            activation="relu",
-            bias=False,
-            learning_rates=(0.5,),
-            steps=2000,
-            sharpness_every=50,
-            momentum_learning_rates=(),
-        ),
+        "seed-000-gd": dict(_SEED_000),
     }
 
     def validate(self) -> None:
