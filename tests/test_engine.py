@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from implicitbias.engine import Sampler, compilation_count, log_points, train
+from implicitbias.engine import Minibatch, Sampler, compilation_count, log_points, train
 from implicitbias.errors import ConfigError, DivergenceError
 from implicitbias.optim import gd
 from implicitbias.problems.linear import least_squares
@@ -354,7 +354,7 @@ def _indices(sampler: Sampler, key, steps, n: int) -> np.ndarray:
 
 def test_sampler_with_replacement_is_in_range_and_reproducible():
     n, b = 7, 3
-    sampler = Sampler(b, replace=True)
+    sampler = Minibatch(b, replace=True)
     key = jax.random.PRNGKey(11)
     idx = _indices(sampler, key, 500, n)
     assert idx.shape == (500, b)
@@ -371,7 +371,7 @@ def test_sampler_with_replacement_is_in_range_and_reproducible():
 
 @pytest.mark.parametrize("n, b", [(12, 3), (12, 12), (10, 1)])
 def test_random_reshuffling_visits_each_index_once_per_epoch(n, b):
-    sampler = Sampler(b, replace=False)
+    sampler = Minibatch(b, replace=False)
     per_epoch = n // b
     epochs = 6
     idx = _indices(sampler, jax.random.PRNGKey(3), epochs * per_epoch, n)
@@ -385,7 +385,7 @@ def test_random_reshuffling_visits_each_index_once_per_epoch(n, b):
 
 def test_random_reshuffling_skips_the_remainder_without_repeats():
     n, b = 10, 3  # 3 minibatches per epoch, one example left out each epoch
-    idx = _indices(Sampler(b, replace=False), jax.random.PRNGKey(5), 3 * 4, n)
+    idx = _indices(Minibatch(b, replace=False), jax.random.PRNGKey(5), 3 * 4, n)
     for e in range(4):
         visited = idx[3 * e : 3 * e + 3].ravel()
         assert len(set(visited)) == 9
@@ -396,7 +396,7 @@ def test_random_reshuffling_skips_the_remainder_without_repeats():
 def test_sgd_matches_a_numpy_loop_on_the_same_indices(replace):
     X, y = _problem(8, n=6)
     b, steps, lr = 2, 60, 0.05
-    sampler = Sampler(b, replace=replace)
+    sampler = Minibatch(b, replace=replace)
     keys = np.stack([np.asarray(jax.random.PRNGKey(21)), np.asarray(jax.random.PRNGKey(22))])
     w0 = np.random.RandomState(9).randn(2, P)
     traj = train(
@@ -432,7 +432,7 @@ def test_sgd_with_the_full_batch_without_replacement_is_gd():
         gd,
         steps=120,
         data=(X, y),
-        sampler=Sampler(N, replace=False),
+        sampler=Minibatch(N, replace=False),
         key=jax.random.PRNGKey(0),
         hparams={"learning_rate": lr},
         num_logs=20,
@@ -448,7 +448,7 @@ def test_sgd_with_the_full_batch_without_replacement_is_gd():
 def test_per_member_keys_give_different_sgd_paths_and_equal_keys_equal_paths():
     X, y = _problem(12)
     kwargs = dict(
-        steps=50, data=(X, y), sampler=Sampler(1), hparams={"learning_rate": 0.05}, num_logs=10
+        steps=50, data=(X, y), sampler=Minibatch(1), hparams={"learning_rate": 0.05}, num_logs=10
     )
     w0 = np.zeros((2, P))
     split = train(least_squares, w0, gd, key=jax.random.PRNGKey(4), **kwargs)
@@ -508,15 +508,15 @@ _BAD = {
         dict(hparams={"learning_rate": np.array([0.1, 0.2, 0.3])}),
         "hparams['learning_rate']",
     ),
-    "batch_size > n": (dict(sampler=Sampler(N + 1)), "batch_size"),
-    "batch_size 0": (dict(sampler=Sampler(0)), "batch_size"),
+    "batch_size > n": (dict(sampler=Minibatch(N + 1)), "batch_size"),
+    "batch_size 0": (dict(sampler=Minibatch(0)), "batch_size"),
     "log_at not ending at steps": (dict(log_at=np.array([0, 5, 9])), "log_at"),
     "log_at decreasing": (dict(log_at=np.array([0, 6, 5, 10])), "log_at"),
     "log_at repeated": (dict(log_at=np.array([0, 5, 5, 10])), "log_at"),
     "log_at negative": (dict(log_at=np.array([-1, 5, 10])), "log_at"),
     "log_at 2-D": (dict(log_at=np.array([[0, 10]])), "log_at"),
     "a wrong number of keys": (
-        dict(key=np.zeros((3, 2), dtype=np.uint32), sampler=Sampler(2)),
+        dict(key=np.zeros((3, 2), dtype=np.uint32), sampler=Minibatch(2)),
         "key",
     ),
     "on_divergence unknown": (dict(on_divergence="ignore"), "on_divergence"),
@@ -572,7 +572,7 @@ def test_typed_prng_key_is_accepted():
         gd,
         steps=20,
         data=(X, y),
-        sampler=Sampler(2),
+        sampler=Minibatch(2),
         key=jax.random.PRNGKey(3),
         hparams={"learning_rate": 0.05},
         num_logs=5,
@@ -583,7 +583,7 @@ def test_typed_prng_key_is_accepted():
         gd,
         steps=20,
         data=(X, y),
-        sampler=Sampler(2),
+        sampler=Minibatch(2),
         key=jax.random.key(3),
         hparams={"learning_rate": 0.05},
         num_logs=5,

@@ -111,7 +111,7 @@ def test_smoke_sgd_stays_in_the_row_space_and_reaches_pinv(smoke):
 def test_smoke_error_follows_the_closed_form(smoke):
     X, y = smoke.arrays["X"], smoke.arrays["y"]
     lr = smoke.get("problem.learning_rate")
-    steps = smoke.arrays["steps"]
+    steps = smoke.steps
     assert smoke.get("rate.closed_form_max_deviation") < 1e-10
     # Independently: the logged relative distances from zero against a NumPy loop.
     w_pinv = _lstsq(X, y)
@@ -161,7 +161,7 @@ def test_smoke_measures_the_default_claims(smoke):
     assert [o["id"] for o in smoke.claims] == [c.id for c in expected]
     for claim, outcome in zip(expected, smoke.claims, strict=True):
         assert outcome["error"] is None, claim.id
-        value = claim.measure(smoke)
+        value = claim.value(smoke)
         assert outcome["measured"] == value
         again = evaluate(claim, smoke)
         assert again.measured == value and again.holds is outcome["holds"]

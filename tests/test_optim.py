@@ -21,15 +21,21 @@ from implicitbias.engine import compilation_count, train
 from implicitbias.errors import ConfigError
 from implicitbias.optim import (
     OPTIMIZERS,
+    adafactor,
     adam,
     adamw,
     coordinate_descent,
     dual_norm,
     gd,
     get_optimizer,
+    grokfast_ema,
+    grokfast_ma,
     heavy_ball,
+    lion,
     make_schedule,
+    muon,
     nesterov,
+    noisy_gd,
     normalized_gd,
     scale_by_global_norm,
     scale_by_sign,
@@ -201,6 +207,57 @@ CASES = [
         "steepest_descent-linf",
     ),
     Case("coordinate_descent", {"learning_rate": 0.1}, 1000, 1e-3),
+    # Lion moves every coordinate by exactly eta (a sign method): as sign GD, it ends in a
+    # box of side O(eta) around c (measured 3e-3); tol = 5 sqrt(d) eta ~ 0.02.
+    Case("lion", {"learning_rate": 0.002}, 3000, 5 * math.sqrt(D) * 0.002),
+    # eta_t -> 0.05 sqrt(10 / 2010) = 0.0035 (measured 8e-3); tol = 5 sqrt(d) eta_T ~ 0.04.
+    Case(
+        "lion",
+        {"learning_rate": 0.05, "offset": 10.0},
+        2000,
+        0.04,
+        {"schedule": "inverse_sqrt"},
+        "lion-inverse_sqrt",
+    ),
+    # Both leaves of the quadratic are vectors, so Muon runs optax's NAdamW (weight decay 0)
+    # on them: it converges like Adam (measured 8e-15). Muon's 2-D update is tested in
+    # tests/test_optim_new.py.
+    Case("muon", {"learning_rate": 0.01}, 3000, 1e-6),
+    # Adafactor without momentum: the update g / sqrt(v) is clipped to RMS <= 1 and scaled
+    # by eta max(RMS(w), 1e-3) ~ 0.013, so the iterate oscillates around c at that scale
+    # (measured 4e-3 after 3000 steps); tol = 0.03.
+    Case("adafactor", {"learning_rate": 0.01}, 3000, 0.03),
+    # With momentum 0.9 the oscillation is damped: measured 1.5e-15.
+    Case(
+        "adafactor",
+        {"learning_rate": 0.01, "momentum": 0.9},
+        3000,
+        1e-6,
+        id="adafactor-momentum",
+    ),
+    # sigma = 0.01: stationary Cov = eta sigma^2 / (lambda (2 - eta lambda)) per eigenvector,
+    # E||w - c||^2 ~ 1.2e-5 (rms 3.5e-3; measured 5e-3); tol = 0.02 ~ 6x the rms.
+    Case("noisy_gd", {"learning_rate": 0.1, "sigma": 0.01, "seed": 3}, 300, 0.02),
+    # sigma = 0 is GD exactly (the noise is still drawn, times 0).
+    Case(
+        "noisy_gd",
+        {"learning_rate": 0.1, "sigma": 0.0, "seed": 3},
+        300,
+        1e-8,
+        id="noisy_gd-sigma0",
+    ),
+    # Grokfast in front of AdamW without weight decay (so that c stays the fixed point; the
+    # decay is covered by the adamw case): measured 5e-14 (EMA) and 1e-4 (MA, window 10,
+    # whose delayed average makes Adam oscillate until ~3000 steps).
+    Case("grokfast_ema", {"learning_rate": 0.01, "weight_decay": 0.0}, 3000, 1e-6),
+    Case(
+        "grokfast_ma",
+        {"learning_rate": 0.003, "weight_decay": 0.0},
+        4000,
+        2e-3,
+        {"window": 10},
+        "grokfast_ma-window10",
+    ),
 ]
 
 FACTORIES = {
@@ -419,6 +476,22 @@ def test_get_optimizer_unknown_name_suggests_closest():
         (lambda: steepest_linf(0.1, schedule="cosine"), "schedule"),
         (lambda: make_schedule("inverse_sqrt", 0.1, offset=0.0), "offset"),
         (lambda: gd(optax.constant_schedule(0.1), schedule="increasing"), "schedule"),
+        (lambda: lion(0.1, b1=1.0), "b1"),
+        (lambda: lion(0.1, weight_decay=-0.1), "weight_decay"),
+        (lambda: muon(0.1, beta=1.0), "beta"),
+        (lambda: muon(0.1, adam_b2=-0.5), "adam_b2"),
+        (lambda: muon(0.1, ns_steps=0), "ns_steps"),
+        (lambda: muon(0.0), "learning_rate"),
+        (lambda: adafactor(0.1, clipping_threshold=0.0), "clipping_threshold"),
+        (lambda: adafactor(0.1, momentum=1.0), "momentum"),
+        (lambda: adafactor(0.1, min_dim_size_to_factor=2.5), "min_dim_size_to_factor"),
+        (lambda: noisy_gd(0.1, sigma=-1.0), "sigma"),
+        (lambda: noisy_gd(0.1, seed=1.5), "seed"),
+        (lambda: grokfast_ema(0.1, alpha=1.0), "alpha"),
+        (lambda: grokfast_ema(0.1, b2=1.0), "b2"),
+        (lambda: grokfast_ma(0.1, window=0), "window"),
+        (lambda: grokfast_ma(0.1, window=2.0), "window"),
+        (lambda: grokfast_ma(0.1, weight_decay=-1.0), "weight_decay"),
     ],
 )
 def test_bad_hyperparameters_raise_config_error(make, param):

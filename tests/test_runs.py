@@ -162,8 +162,8 @@ def _results() -> Results:
             "i": "text",
             "j": 1e300,
         },
+        steps=steps,
         arrays={
-            "steps": steps,
             "w": rs.randn(4, 3),
             "mask": np.array([True, False]),
             "empty": np.zeros((0, 2)),
@@ -201,6 +201,7 @@ def test_save_load_round_trip(tmp_runs: Path):
     assert loaded.claims == original.claims
     assert loaded.meta == original.meta
     assert set(loaded.arrays) == set(original.arrays)
+    np.testing.assert_array_equal(loaded.steps, original.steps)
     for name, value in original.arrays.items():
         assert loaded.arrays[name].dtype == value.dtype, name
         np.testing.assert_array_equal(loaded.arrays[name], value)
@@ -221,7 +222,7 @@ def test_metrics_csv_is_exact_long_format(tmp_runs: Path):
     assert len(body) == 5 * 2
     for row in body:
         step, member = int(row[0]), int(row[1])
-        i = int(np.flatnonzero(original.arrays["steps"] == step)[0])
+        i = int(np.flatnonzero(original.steps == step)[0])
         assert float(row[2]) == original.metrics["loss"][i, member]  # repr round-trips
         assert float(row[3]) == original.metrics["dist"][i, member]
 

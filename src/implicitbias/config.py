@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from implicitbias.errors import ConfigError
+from implicitbias.optim.spec import RUNTIME, OptimizerSpec, parse_list, parse_scalar
 
 _MISSING = dataclasses.MISSING
 
@@ -42,7 +43,34 @@ def param(
     return dataclasses.field(default=default, metadata=meta)
 
 
+def optimizer_param(default: str, doc: str, *, runtime: tuple[str, ...] = RUNTIME) -> Any:
+    """A config field holding an :class:`~implicitbias.optim.spec.OptimizerSpec`.
+
+    Args:
+        default: the default spec as written on the command line (``"gd"``,
+            ``"adamw(b2=0.98)"``).
+        doc: one line for ``--help``.
+        runtime: hyperparameters the experiment passes itself when it builds the
+            transformation (the learning rate, per-member noise seeds); a spec may not set
+            them, and the factory must accept them.
+    """
+    meta = {"doc": doc, "low": None, "high": None, "low_open": False, "runtime": runtime}
+    return dataclasses.field(default=OptimizerSpec.parse(default), metadata=meta)
+
+
+def optimizers_param(default: str, doc: str, *, runtime: tuple[str, ...] = RUNTIME) -> Any:
+    """A config field holding a tuple of optimizer specs (``"gd,sign_gd,adam"``)."""
+    meta = {"doc": doc, "low": None, "high": None, "low_open": False, "runtime": runtime}
+    return dataclasses.field(default=parse_list(default, "default"), metadata=meta)
+
+
+def _is_spec_type(tp: Any) -> bool:
+    return tp is OptimizerSpec or (get_origin(tp) is tuple and get_args(tp)[0] is OptimizerSpec)
+
+
 def _type_name(tp: Any) -> str:
+    if tp is OptimizerSpec:
+        return "optimizer: NAME, NAME(key=value, ...) or module:factory"
     origin = get_origin(tp)
     if origin is Literal:
         return " | ".join(repr(a) for a in get_args(tp))
@@ -58,6 +86,8 @@ def _type_name(tp: Any) -> str:
 
 def _parse_scalar(name: str, tp: Any, raw: Any) -> Any:
     """Convert ``raw`` (a string from the command line, or a JSON value) to ``tp``."""
+    if tp is OptimizerSpec:
+        return OptimizerSpec.coerce(raw, name)
     if tp is type(None):
         if raw is None or (isinstance(raw, str) and raw.lower() in ("none", "null")):
             return None
@@ -127,6 +157,8 @@ def parse_value(name: str, tp: Any, raw: Any) -> Any:
         raise ConfigError(name, _type_name(tp), raw)
     if origin is tuple:
         inner = get_args(tp)[0]
+        if inner is OptimizerSpec:
+            return parse_list(raw, name)
         if isinstance(raw, str):
             items = [s for s in raw.replace("[", "").replace("]", "").split(",") if s.strip()]
             items = [s.strip() for s in items]
@@ -174,7 +206,12 @@ class Config:
     def from_values(cls, values: Mapping[str, Any]) -> Config:
         types_ = cls.field_types()
         parsed = {}
+        dotted: dict[str, dict[str, Any]] = {}
         for key, raw in values.items():
+            head, _, sub = str(key).partition(".")
+            if sub and types_.get(head) is OptimizerSpec:
+                dotted.setdefault(head, {})[sub] = raw
+                continue
             if key not in types_:
                 raise ConfigError(
                     "--set key",
@@ -183,6 +220,15 @@ class Config:
                     choices=list(types_),
                 )
             parsed[key] = parse_value(key, types_[key], raw)
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        for head, changes in dotted.items():
+            spec = parsed.get(head, defaults[head])
+            for sub, raw in changes.items():
+                if not sub.isidentifier():
+                    raise ConfigError(f"{head}.{sub}", "a hyperparameter name", sub)
+                value = parse_scalar(raw) if isinstance(raw, str) else raw
+                spec = spec.replace(**{sub: value})
+            parsed[head] = spec
         config = cls(**parsed)
         config.check()
         return config
@@ -192,6 +238,11 @@ class Config:
         """Check bounds declared with :func:`param`, then :meth:`validate`."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if "runtime" in f.metadata:
+                specs = value if isinstance(value, tuple) else (value,)
+                for spec in specs:
+                    spec.check(f.name, f.metadata["runtime"])
+                continue
             items = value if isinstance(value, tuple) else (value,)
             for item in items:
                 if isinstance(item, bool) or not isinstance(item, int | float):
@@ -228,13 +279,20 @@ class Config:
         types_ = cls.field_types()
         for f in dataclasses.fields(cls):
             default = f.default if f.default is not _MISSING else "(required)"
-            rows.append(
-                (f.name, _type_name(types_[f.name]), repr(default), f.metadata.get("doc", ""))
-            )
+            shown = _show(default) if _is_spec_type(types_[f.name]) else repr(default)
+            rows.append((f.name, _type_name(types_[f.name]), shown, f.metadata.get("doc", "")))
         return rows
 
 
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, OptimizerSpec):
+        return value.to_json()
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
     return value

@@ -112,9 +112,11 @@ def run(
         results.meta = {**environment(), "wall_seconds": time.perf_counter() - t0}
         if error is None:
             results.claims = [
-                evaluate(c, results).to_dict() for c in experiment.claims if c.applies_to(preset)
+                evaluate(c, results, config).to_dict()
+                for c in experiment.claims
+                if c.applies_to(preset)
             ]
-        figures = experiment.plot(results) if (error is None and folder is not None) else {}
+        figures = experiment.figures(results) if (error is None and folder is not None) else {}
     if folder is not None:
         store.save_into(results, folder, figures)
         if error is None:
@@ -127,9 +129,9 @@ def run(
 
 def _diverged_results(experiment: Experiment, exc: DivergenceError) -> Results:
     traj = exc.trajectory
-    results = Results(experiment.name, "", {}, status="diverged", message=str(exc))
+    results = Results(status="diverged", message=str(exc))
     if traj is not None:
-        results.arrays["steps"] = traj.steps
+        results.steps = traj.steps
         results.metrics = dict(traj.metrics)
         results.scalars["divergence"] = dataclasses.asdict(exc.divergence)
     return results

@@ -43,41 +43,75 @@ class Criterion:
         return f"{self.op} {self.threshold:g}"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Claim:
-    """One checkable statement.
+    """One checkable statement, declared once, keyword-only.
 
     Attributes:
-        id: short unique id, ``<experiment>/<name>``.
+        id: short unique id, ``<experiment>/<name>``; the experiment is the part before
+            the slash.
         statement: what the source says, in one sentence.
         source: a seed file name and section, or a paper citation.
-        experiment: the experiment that measures it.
+        quantity: what ``measure`` returns, in words.
+        measure: a results key (``"pinv.relative_distance"``, read with
+            :meth:`Results.get`; the experiment declares it in its ``keys``) or a callable
+            ``results -> number``.
+        criterion: when the number means the statement holds.
         presets: ``verify`` level (``quick``/``full``) -> experiment preset to run. A claim
             is also measured on any run of one of these presets.
-        quantity: what ``measure`` returns, in words.
-        measure: results -> number.
-        criterion: when the number means the statement holds.
-        also: further presets on which the claim is measured by ``implicitbias run``
-            (e.g. ``smoke``), without being part of ``verify``.
+        also: further presets on which ``implicitbias run`` measures the claim (e.g.
+            ``smoke``), without being part of ``verify``.
+        applies: a predicate on the config; when it is false the claim is *not applicable*
+            (its part is switched off, or its theory is for another optimizer), never an
+            error.
+        requires: in words, when the claim applies (``"optimizer is gd"``); shown as the
+            reason of a *not applicable* verdict.
     """
 
     id: str
     statement: str
     source: str
-    experiment: str
-    presets: Mapping[str, str]
     quantity: str
-    measure: Callable[[Results], float]
+    measure: str | Callable[[Results], float]
     criterion: Criterion
+    presets: Mapping[str, str]
     also: tuple[str, ...] = ()
+    applies: Callable[[Any], bool] | None = None
+    requires: str = ""
+
+    def __post_init__(self) -> None:
+        if "/" not in self.id:
+            raise ValueError(f"`id`: expected '<experiment>/<name>', got {self.id!r}")
+        if not (isinstance(self.measure, str) or callable(self.measure)):
+            raise ValueError(f"`measure` of {self.id}: a results key or a callable")
+
+    @property
+    def experiment(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @classmethod
+    def legacy(cls, id, statement, source, experiment, presets, quantity, measure, criterion, also=()):  # noqa: A002, D102 - TRANSITIONAL, removed once every experiment declares keywords
+        return cls(
+            id=id, statement=statement, source=source, quantity=quantity, measure=measure,
+            criterion=criterion, presets=presets, also=tuple(also),
+        )
 
     def applies_to(self, preset: str) -> bool:
         return preset in self.presets.values() or preset in self.also
 
+    def applicable(self, config: Any) -> bool:
+        """Whether the config runs what the claim measures (``True`` without a predicate)."""
+        return self.applies is None or config is None or bool(self.applies(config))
+
+    def value(self, results: Results) -> float:
+        if isinstance(self.measure, str):
+            return float(results.get(self.measure))
+        return float(self.measure(results))
+
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """A claim measured on one run."""
+    """A claim measured on one run (or found not applicable to it)."""
 
     id: str
     statement: str
@@ -88,19 +122,30 @@ class Outcome:
     holds: bool | None
     error: str | None = None
     run: str | None = None
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @property
+    def applicable(self) -> bool:
+        return self.reason is None
+
+    @property
     def verdict(self) -> str:
         if self.error is not None:
             return "error"
+        if self.reason is not None:
+            return "not applicable"
         return "holds" if self.holds else "does not hold"
 
 
-def evaluate(claim: Claim, results: Results) -> Outcome:
-    """Measure ``claim`` on ``results``; an exception becomes an ``error`` outcome."""
+def evaluate(claim: Claim, results: Results, config: Any = None) -> Outcome:
+    """Measure ``claim`` on ``results``; an exception becomes an ``error`` outcome.
+
+    With ``config``, a claim whose ``applies`` predicate is false is *not applicable*
+    (with ``reason``), and is not measured.
+    """
     run = str(results.path) if results.path is not None else None
     common = dict(
         id=claim.id,
@@ -110,8 +155,11 @@ def evaluate(claim: Claim, results: Results) -> Outcome:
         criterion=str(claim.criterion),
         run=run,
     )
+    if not claim.applicable(config):
+        why = f"applies only when {claim.requires}" if claim.requires else "switched off"
+        return Outcome(**common, measured=None, holds=None, reason=f"not applicable: {why}")
     try:
-        value = float(claim.measure(results))
+        value = claim.value(results)
     except Exception as exc:  # noqa: BLE001 - reported, not hidden
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return Outcome(**common, measured=None, holds=None, error=detail)

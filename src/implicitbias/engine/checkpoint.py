@@ -15,6 +15,8 @@ import contextlib
 import contextvars
 import hashlib
 import io
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from implicitbias._values import digest as value_digest
 from implicitbias.errors import ImplicitBiasError
 from implicitbias.runs.atomic import write_bytes
 
@@ -51,10 +54,12 @@ def claim_path() -> Path | None:
 
 
 def fingerprint(functions: tuple, points: np.ndarray, arrays: Any) -> str:
-    """A digest of what determines a run: function names, logged steps, input bytes."""
+    """A digest of what determines a run: the loss, metrics, optimizer and sampler by value
+    (:func:`~implicitbias._values.value_key`: code, closures, hyperparameters; never a
+    memory address), the logged steps and the bytes of the inputs. The same run gives the
+    same digest in every process."""
     digest = hashlib.sha256()
-    for fn in functions:
-        digest.update(repr(getattr(fn, "__qualname__", fn)).encode())
+    digest.update(value_digest(functions).encode())
     digest.update(np.asarray(points).tobytes())
     for leaf in jax.tree.leaves(arrays):
         arr = np.asarray(leaf)
@@ -81,6 +86,22 @@ def save(path: Path, stamp: str, chunk: int, done: int, state: Any, kept: list) 
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     write_bytes(path, buf.getvalue())
+    _fault_injection()
+
+
+_WRITTEN = {"count": 0}
+
+
+def _fault_injection() -> None:
+    """``IMPLICITBIAS_KILL_AFTER_CHECKPOINTS=N``: SIGKILL this process right after the N-th
+    checkpoint write (the resume tests use it to stop a run at a known point, as kill -9
+    would)."""
+    limit = os.environ.get("IMPLICITBIAS_KILL_AFTER_CHECKPOINTS")
+    if not limit:
+        return
+    _WRITTEN["count"] += 1
+    if _WRITTEN["count"] >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:

@@ -6,15 +6,30 @@ reproducible from its seed and can be resumed at any step.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 
-class Sampler(NamedTuple):
-    """Minibatches of ``batch_size`` examples.
+@runtime_checkable
+class Sampler(Protocol):
+    """What the engine asks of a minibatch sampler.
+
+    ``take`` runs inside the compiled step: it gets the member's key, the step index (a
+    traced integer) and the number of examples, and returns the minibatch (a pytree like
+    ``data``). A sampler is a value (a named tuple or frozen dataclass): the engine's
+    compile cache and checkpoint fingerprints compare samplers by value.
+    """
+
+    batch_size: int
+
+    def take(self, data: Any, key: jax.Array, step: jax.Array, n: int) -> Any: ...
+
+
+class Minibatch(NamedTuple):
+    """Minibatches of ``batch_size`` examples drawn from JAX keys.
 
     Attributes:
         batch_size: examples per step.

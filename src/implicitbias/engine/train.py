@@ -26,15 +26,20 @@ import optax
 from jax import lax
 
 from implicitbias._precision import x64_enabled
+from implicitbias._values import value_key
 from implicitbias.engine import checkpoint
+from implicitbias.engine.probe import Probe
 from implicitbias.engine.sampling import Sampler
 from implicitbias.engine.schedule import Spacing, log_points, plan_chunks
 from implicitbias.engine.trajectory import Divergence, Trajectory
 from implicitbias.errors import ConfigError, DivergenceError
+from implicitbias.optim.spec import OptimizerSpec
 
 LossFn = Callable[[Any, Any], jax.Array]
 MetricsFn = Callable[[Any, Any, Any], Mapping[str, jax.Array]]
-OptimizerLike = optax.GradientTransformation | Callable[..., optax.GradientTransformation]
+OptimizerLike = (
+    OptimizerSpec | optax.GradientTransformation | Callable[..., optax.GradientTransformation]
+)
 
 _COMPILED: dict[Any, Any] = {}
 _STATS = {"compilations": 0}
@@ -45,19 +50,32 @@ def compilation_count() -> int:
     return _STATS["compilations"]
 
 
+def _as_optimizer(optimizer: OptimizerLike) -> OptimizerSpec | optax.GradientTransformation:
+    """A spec (factories become specs by name, import path or value), or a transformation."""
+    if isinstance(optimizer, OptimizerSpec | optax.GradientTransformation):
+        return optimizer
+    if isinstance(optimizer, str):
+        return OptimizerSpec.parse(optimizer)
+    if callable(optimizer):
+        return OptimizerSpec.from_callable(optimizer)
+    raise ConfigError(
+        "optimizer", "an OptimizerSpec, a factory or a GradientTransformation", optimizer
+    )
+
+
 def _make_tx(optimizer: OptimizerLike, hp: Mapping[str, Any]) -> optax.GradientTransformation:
     if isinstance(optimizer, optax.GradientTransformation):
         return optimizer
-    return optimizer(**hp)
+    return optimizer.build(**hp)
 
 
 def _member_init(params, hp, *, optimizer):
     return _make_tx(optimizer, hp).init(params)
 
 
-def _member_chunk(params, opt_state, key, data, aux, hp, start, lengths, *, static):
+def _member_chunk(params, opt_state, probe_state, key, data, aux, hp, start, lengths, *, static):
     """Run one chunk of log intervals for a single batch member."""
-    loss, metrics, optimizer, sampler, keep_params, n_examples = static
+    loss, metrics, optimizer, sampler, keep_params, n_examples, probe = static
     tx = _make_tx(optimizer, hp)
     grad_fn = jax.grad(loss)
 
@@ -68,19 +86,23 @@ def _member_chunk(params, opt_state, key, data, aux, hp, start, lengths, *, stat
         return optax.apply_updates(p, updates), s
 
     def interval(carry, length):
-        p, s, t = carry
+        p, s, q, t = carry
         p, s = lax.fori_loop(t, t + length, one_step, (p, s))
         values = {"loss": loss(p, data)}
         if metrics is not None:
             values.update(metrics(p, data, aux))
+        if probe is not None:
+            probed, q = probe.maybe_run(p, data, aux, q, key, t + length)
+            values.update(probed)
         leaves = jax.tree.leaves(p)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
         finite = finite & jnp.isfinite(values["loss"])
         out = (values, finite, p if keep_params else None)
-        return (p, s, t + length), out
+        return (p, s, q, t + length), out
 
-    (params, opt_state, _), outs = lax.scan(interval, (params, opt_state, start), lengths)
-    return params, opt_state, outs
+    carry = (params, opt_state, probe_state, start)
+    (params, opt_state, probe_state, _), outs = lax.scan(interval, carry, lengths)
+    return params, opt_state, probe_state, outs
 
 
 def _signature(tree: Any) -> Any:
@@ -89,14 +111,14 @@ def _signature(tree: Any) -> Any:
 
 
 def _compiled_chunk(static, axes, args):
-    key = (static, repr(axes), _signature(args), x64_enabled())
+    key = (value_key(static), repr(axes), _signature(args), x64_enabled())
     if key not in _COMPILED:
         data_axis, aux_axis = axes
         member = batch_map(
-            lambda p, s, k, d, a, h, start, lengths: _member_chunk(
-                p, s, k, d, a, h, start, lengths, static=static
+            lambda p, s, q, k, d, a, h, start, lengths: _member_chunk(
+                p, s, q, k, d, a, h, start, lengths, static=static
             ),
-            in_axes=(0, 0, 0, data_axis, aux_axis, 0, None, None),
+            in_axes=(0, 0, 0, 0, data_axis, aux_axis, 0, None, None),
             size=_batch_size(args[0]),
         )
         t0 = time.perf_counter()
@@ -131,11 +153,16 @@ def batch_map(fn: Callable, in_axes: tuple, size: int) -> Callable:
     return single
 
 
-def _compiled_init(optimizer, args):
-    """The optimizer-state init of every member, compiled once per optimizer and shapes."""
-    key = ("init", optimizer, _signature(args), x64_enabled())
+def _compiled_init(optimizer, probe, axes, args):
+    """The optimizer and probe states of every member, compiled once per value and shapes."""
+    key = ("init", value_key((optimizer, probe)), repr(axes), _signature(args), x64_enabled())
     if key not in _COMPILED:
-        fn = jax.vmap(lambda p, h: _member_init(p, h, optimizer=optimizer))
+
+        def member(p, h, a):
+            state = _member_init(p, h, optimizer=optimizer)
+            return state, (probe.init(p, a) if probe is not None else ())
+
+        fn = jax.vmap(member, in_axes=(0, 0, axes[1]))
         _COMPILED[key] = (jax.jit(fn).lower(*args).compile(), 0.0)
     return _COMPILED[key][0]
 
@@ -212,6 +239,7 @@ def train(
     aux_axis: Any = None,
     hparams: Mapping[str, Any] | None = None,
     metrics: MetricsFn | None = None,
+    probe: Probe | None = None,
     sampler: Sampler | None = None,
     key: jax.Array | None = None,
     log_at: np.ndarray | None = None,
@@ -231,9 +259,11 @@ def train(
             that a minibatch gives an unbiased gradient); for one member, unbatched.
         params: initial parameters, a pytree whose leaves have a leading batch axis ``B``
             (``B = 1`` for a single run; the code path is the same).
-        optimizer: an ``optax.GradientTransformation`` shared by all members, or a factory
-            called as ``optimizer(**hparams_of_member)`` inside the compiled code, so that
-            learning rates and other hyperparameters can differ across members.
+        optimizer: an :class:`~implicitbias.optim.spec.OptimizerSpec` (or a factory, made
+            into one), built as ``spec.build(**hparams_of_member)`` inside the compiled
+            code so that learning rates and other hyperparameters can differ across
+            members; or an ``optax.GradientTransformation`` shared by all members. Compiled
+            programs and checkpoints are keyed by the spec's value.
         steps: number of optimizer steps.
         data: pytree of arrays with a leading example axis (per member if ``data_axis=0``).
         aux: extra arrays for ``metrics`` (references, inits); ``aux_axis`` is a vmap
@@ -241,6 +271,10 @@ def train(
         hparams: name -> scalar (shared) or ``(B,)`` array, passed to the optimizer factory.
         metrics: ``metrics(params, data, aux) -> {name: scalar}`` at each logged step, on
             the full data. ``loss`` is always logged.
+        probe: a stateful diagnostic run inside the compiled program at the logged steps
+            it selects (:class:`~implicitbias.engine.probe.Probe`: e.g. warm-started
+            Lanczos every ``k`` steps); its values join the metrics (NaN at the logged
+            steps where it did not run) and its state is checkpointed with the run.
         sampler: minibatch sampler; ``None`` is full-batch.
         key: one PRNG key (split into ``B``) or ``B`` keys; used by the sampler.
         log_at: explicit step indices to log (sorted, unique, ending at ``steps``); else
@@ -286,16 +320,21 @@ def train(
     if sampler is not None and not 1 <= sampler.batch_size <= n_examples:
         raise ConfigError("batch_size", f"an integer in [1, {n_examples}]", sampler.batch_size)
     hp = _hparams(hparams, b)
-    # Keys are only drawn on when a sampler needs them; a constant avoids PRNG start-up.
-    keys = _keys(key, b) if sampler is not None else jnp.zeros((b, 2), dtype=jnp.uint32)
+    optimizer = _as_optimizer(optimizer)
+    # Keys are only drawn on when a sampler or probe needs them; a constant avoids PRNG
+    # start-up.
+    needs_keys = sampler is not None or probe is not None
+    keys = _keys(key, b) if needs_keys else jnp.zeros((b, 2), dtype=jnp.uint32)
 
     lengths_all = np.diff(np.concatenate([[0], points])).astype(np.int64)
     chunks = plan_chunks(lengths_all, num_chunks)
     width = max(len(c) for c in chunks)
-    static = (loss, metrics, optimizer, sampler, keep_params, n_examples)
+    static = (loss, metrics, optimizer, sampler, keep_params, n_examples, probe)
 
-    opt_state = _compiled_init(optimizer, (params, hp))(params, hp)
-    state = (params, opt_state)
+    opt_state, probe_state = _compiled_init(
+        optimizer, probe, (data_axis, aux_axis), (params, hp, aux)
+    )(params, hp, aux)
+    state = (params, opt_state, probe_state)
 
     kept: list[tuple[np.ndarray, dict, Any]] = []  # (steps, metrics, snapshots) per chunk
     compile_s = run_s = 0.0
@@ -306,7 +345,9 @@ def train(
     ckpt = checkpoint.claim_path()
     if ckpt is not None:
         stamp = checkpoint.fingerprint(
-            (loss, metrics, optimizer, sampler, keep_params), points, (params, hp, keys, data, aux)
+            (loss, metrics, optimizer, sampler, keep_params, probe),
+            points,
+            (params, hp, keys, data, aux),
         )
         if ckpt.is_file():
             first_chunk, done, state, kept = checkpoint.load(ckpt, stamp, state)
@@ -319,6 +360,7 @@ def train(
             args = (
                 state[0],
                 state[1],
+                state[2],
                 keys,
                 data,
                 aux,
@@ -329,7 +371,7 @@ def train(
             compiled, c_s = _compiled_chunk(static, (data_axis, aux_axis), args)
             compile_s += c_s
             t0 = time.perf_counter()
-            new_params, new_opt, outs = compiled(*args)
+            new_params, new_opt, new_probe, outs = compiled(*args)
             values, snaps, bad, upto = _unpack(outs, len(idx), on_divergence)  # waits
             elapsed = time.perf_counter() - t0
             run_s += elapsed
@@ -342,10 +384,10 @@ def train(
                 truncated = lens.copy()
                 truncated[upto:] = 0
                 redo = compiled(*args[:-1], jnp.asarray(truncated))
-                state = (redo[0], redo[1])
+                state = (redo[0], redo[1], redo[2])
                 divergence = _divergence(bad, points[idx], outs, divergence_hint)
                 break
-            state = (new_params, new_opt)
+            state = (new_params, new_opt, new_probe)
             if ckpt is not None:
                 checkpoint.save(ckpt, stamp, ci + 1, done, state, kept)
             if show is None and ci == first_chunk:

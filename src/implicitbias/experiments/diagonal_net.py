@@ -397,7 +397,7 @@ _DEFAULT = {"quick": "default", "full": "long"}
 
 
 def _claim(name, statement, quantity, measure, criterion, source=WOODWORTH):
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{name}",
         statement,
         source,

@@ -497,7 +497,7 @@ def _claim(
     source=COHEN,
     also=("smoke", "digits", "momentum"),
 ):
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
     )
 

@@ -427,7 +427,7 @@ def _sweep_sgd(cfg, landscape, starts, barrier) -> tuple[dict, dict]:
             barrier,
             f"{landscape.dim}D, SGD batch {bs}",
             data=u,
-            sampler=None if full else engine.Sampler(bs, replace=True),
+            sampler=None if full else engine.Minibatch(bs, replace=True),
             key=jax.random.PRNGKey(cfg.seed + 100 + bs),
         )
         final = np.asarray(traj.params)
@@ -541,7 +541,7 @@ _PRESETS = {"quick": "quick", "full": "default"}
 
 
 def _claim(name, statement, quantity, measure, criterion, source=SEED):
-    return Claim(f"{NAME}/{name}", statement, source, NAME, _PRESETS, quantity, measure, criterion)
+    return Claim.legacy(f"{NAME}/{name}", statement, source, NAME, _PRESETS, quantity, measure, criterion)
 
 
 CLAIMS = (

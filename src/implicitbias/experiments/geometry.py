@@ -427,7 +427,7 @@ _LEAD = "angle to the {} reference minus the smallest angle to the other two, wo
 
 def _nearest(method: str, ref: str, source: str) -> Claim:
     statement = f"{METHODS[method].label} ends nearest the {ref} max-margin direction."
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{method}-{ref}",
         statement,
         source,
@@ -441,7 +441,7 @@ def _nearest(method: str, ref: str, source: str) -> Claim:
 
 
 def _seed(name: str, statement: str, quantity: str, measure, criterion) -> Claim:
-    return Claim(f"{NAME}/{name}", statement, SEED, NAME, _SEEDP, quantity, measure, criterion)
+    return Claim.legacy(f"{NAME}/{name}", statement, SEED, NAME, _SEEDP, quantity, measure, criterion)
 
 
 CLAIMS = (

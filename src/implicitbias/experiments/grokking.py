@@ -272,7 +272,7 @@ def train(
     params, static = init_params(cfg, keys)
     loss, metrics = problem(static)
     x_test, y_test = data.part("test")
-    sampler = engine.Sampler(cfg.batch_size, replace=False) if cfg.batch_size else None
+    sampler = engine.Minibatch(cfg.batch_size, replace=False) if cfg.batch_size else None
     traj = engine.train(
         loss,
         params,
@@ -639,7 +639,7 @@ _FULL = {"full": "default"}
 def _claim(
     name, statement, quantity, measure, criterion, presets=_MAIN, source=POWER, also=("smoke",)
 ):
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
     )
 

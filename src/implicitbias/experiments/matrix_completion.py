@@ -529,7 +529,7 @@ def _only(results: Results, depth: int) -> dict[str, Any]:
 
 
 def _claim(name, statement, source, presets, quantity, measure, criterion, also=()):
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
     )
 

@@ -409,7 +409,7 @@ _DEFAULT = {"quick": "long", "full": "long"}
 
 def _claim(name, statement, quantity, measure, criterion, presets=_DEFAULT, source=SOUDRY):
     also = ("smoke", "default") if presets is _DEFAULT else ()
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
     )
 

@@ -3,6 +3,7 @@
 Command::
 
     implicitbias run min-norm               # about ten seconds on 2 CPU cores
+    implicitbias run min-norm --set optimizer=adam --set optimizer.b2=0.99
 
 Setting: overparameterized least squares (``n < p``), loss :math:`\\frac{1}{2n}\\lVert Xw-y
 \\rVert^2`, in float64. Every GD step adds a vector of the row space of ``X``, so GD from
@@ -14,6 +15,12 @@ Expected outcome on the default preset: relative distance of GD to :math:`X^+y` 
 1e-15; every init reaches its own closest interpolator; a random interpolator has the same
 residual and a larger norm; the error decays at the rate :math:`1-\\eta\\lambda_{\\min}^+`;
 minibatch SGD from zero stays in the row space and reaches the same limit.
+
+Any optimizer (``--set optimizer=...``) runs the main batch, the minibatch part and the
+plane picture. The claims about the limit hold for methods whose updates stay in the span
+of past gradients (GD, SGD, heavy ball, Nesterov: Gunasekar et al. 2018, ICML, section 2);
+for other optimizers they are *not applicable* and the distances are still reported. The
+rate claims are for plain constant-step GD. Seed 000's second snippet is its exact GD code.
 """
 
 from __future__ import annotations
@@ -25,11 +32,11 @@ import numpy as np
 
 from implicitbias import engine, theory
 from implicitbias.claims import Claim, Criterion
-from implicitbias.config import Config, param
+from implicitbias.config import Config, optimizer_param, param
 from implicitbias.datasets.synthetic import gaussian_regression
 from implicitbias.errors import ConfigError
 from implicitbias.experiments.registry import Experiment, register
-from implicitbias.optim import OPTIMIZERS, get_optimizer
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.linear import interpolation_metrics, least_squares
 from implicitbias.runs.results import Results
 
@@ -38,6 +45,8 @@ SEED1 = "seed 000, section 1"
 SEED2 = "seed 000, section 2"
 POLYAK = "Polyak 1987, Introduction to Optimization (GD on quadratics)"
 ZHANG = "Zhang et al. 2017 (ICLR), section 5"
+GRADIENT_SPAN = ("gd", "sgd", "heavy_ball", "nesterov")
+"""Optimizers whose updates lie in the span of past gradients (limit claims apply)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +55,9 @@ class MinNormConfig(Config):
 
     n: int = param(20, "number of examples (must be < p)", low=1)
     p: int = param(100, "number of parameters", low=2)
-    optimizer: str = param("gd", "optimizer of the main runs (implicitbias.optim names)")
+    optimizer: OptimizerSpec = optimizer_param(
+        "gd", "optimizer of the main runs, the minibatch runs and the plane picture"
+    )
     learning_rate: float | None = param(
         None, "step size; none: 1/L, L = largest eigenvalue of X^T X / n", low=0, low_open=True
     )
@@ -94,13 +105,6 @@ class MinNormConfig(Config):
                 f"an integer < p (= {self.p}), so that infinitely many interpolators exist",
                 self.n,
             )
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                "optimizer",
-                "one of " + ", ".join(OPTIMIZERS),
-                self.optimizer,
-                choices=list(OPTIMIZERS),
-            )
         if self.sgd_batch_size > self.n:
             raise ConfigError(
                 "sgd_batch_size", f"an integer in [1, n = {self.n}]", self.sgd_batch_size
@@ -141,7 +145,7 @@ def _fit_interpolators(
     return engine.train(
         least_squares,
         inits,
-        get_optimizer(optimizer),
+        optimizer,
         steps=steps,
         data=(X, y),
         hparams={"learning_rate": lr},
@@ -153,7 +157,7 @@ def _fit_interpolators(
         num_logs=cfg.num_logs,
         spacing=spacing or cfg.spacing,
         keep_params=keep_params,
-        description=f"{NAME}: {optimizer}",
+        description=f"{NAME}: {optimizer.label}",
         divergence_hint=_hint(theory.smoothness(X)),
     ), targets
 
@@ -175,8 +179,8 @@ def _main(cfg: MinNormConfig, results: Results) -> None:
     w_gd = np.asarray(traj.params[0])
     rate = theory.gd_contraction(X, lr)
 
+    results.steps = traj.steps
     results.arrays.update(
-        steps=traj.steps,
         X=X,
         y=y,
         inits=inits,
@@ -188,7 +192,7 @@ def _main(cfg: MinNormConfig, results: Results) -> None:
     results.scalars["problem"] = {
         "n": cfg.n,
         "p": cfg.p,
-        "optimizer": cfg.optimizer,
+        "optimizer": cfg.optimizer.label,
         "learning_rate": lr,
         "steps": cfg.steps,
         "L": L,
@@ -261,8 +265,8 @@ def _rate(cfg, traj, rate, X, targets, inits, lr, results) -> None:
         "predicted_spectrum_max": rate["rate"],
         "window": [1e-11, 1e-3],
     }
-    if cfg.optimizer != "gd":
-        out["note"] = f"the linear-rate prediction is for plain GD, not {cfg.optimizer!r}"
+    if not _plain_gd(cfg):
+        out["note"] = f"the linear-rate prediction is for plain GD, not {cfg.optimizer.label}"
         results.scalars["rate"] = {
             **out,
             "relative_error_of_exponent": float("nan"),
@@ -292,13 +296,13 @@ def _rate(cfg, traj, rate, X, targets, inits, lr, results) -> None:
 def _sgd(cfg: MinNormConfig, results: Results) -> None:
     X, y = results.arrays["X"], results.arrays["y"]
     lr = cfg.sgd_learning_rate or 1.0 / float(np.max(np.sum(X**2, axis=1)))
-    sampler = engine.Sampler(cfg.sgd_batch_size, cfg.sgd_replace)
+    sampler = engine.Minibatch(cfg.sgd_batch_size, cfg.sgd_replace)
     key = np.array([0, cfg.seed], dtype=np.uint32)
     traj, _ = _fit_interpolators(
         X,
         y,
         np.zeros((1, cfg.p)),
-        optimizer="gd",
+        optimizer=cfg.optimizer,
         lr=lr,
         steps=cfg.sgd_steps,
         cfg=cfg,
@@ -312,6 +316,7 @@ def _sgd(cfg: MinNormConfig, results: Results) -> None:
         sgd_null=traj.metrics["null"][:, 0],
     )
     results.scalars["sgd"] = {
+        "optimizer": cfg.optimizer.label,
         "learning_rate": lr,
         "batch_size": cfg.sgd_batch_size,
         "replace": cfg.sgd_replace,
@@ -328,7 +333,15 @@ def _plane(cfg: MinNormConfig, results: Results) -> None:
     inits = np.vstack([np.zeros((1, 2)), rs.uniform(-2.5, 2.5, size=(6, 2))])
     lr = 0.3 / theory.smoothness(X)
     traj, targets = _fit_interpolators(
-        X, y, inits, optimizer="gd", lr=lr, steps=100, cfg=cfg, keep_params=True, spacing="linear"
+        X,
+        y,
+        inits,
+        optimizer=cfg.optimizer,
+        lr=lr,
+        steps=100,
+        cfg=cfg,
+        keep_params=True,
+        spacing="linear",
     )
     results.arrays.update(
         plane_X=X, plane_y=y, plane_paths=np.asarray(traj.snapshots), plane_targets=targets
@@ -348,7 +361,7 @@ def _second_snippet(results: Results) -> None:
     X, y, _ = gaussian_regression(8, 30, 0)
     cfg = MinNormConfig(n=8, p=30, steps=10000, num_logs=50)
     traj, _ = _fit_interpolators(
-        X, y, np.zeros((1, 30)), optimizer="gd", lr=0.005, steps=10000, cfg=cfg
+        X, y, np.zeros((1, 30)), optimizer=OptimizerSpec("gd"), lr=0.005, steps=10000, cfg=cfg
     )
     w_gd = np.asarray(traj.params[0])
     w_pinv = X.T @ np.linalg.solve(X @ X.T, y)
@@ -367,7 +380,7 @@ def _second_snippet(results: Results) -> None:
 
 def run(cfg: MinNormConfig) -> Results:
     """Run every part of the experiment; return the numbers (no printing)."""
-    results = Results(NAME, "", cfg.to_dict())
+    results = Results()
     _main(cfg, results)
     if cfg.sgd:
         _sgd(cfg, results)
@@ -379,164 +392,228 @@ def run(cfg: MinNormConfig) -> Results:
 
 
 # ---------------------------------------------------------------------------------------
-# figures
-# ---------------------------------------------------------------------------------------
-def plot(results: Results) -> dict[str, Any]:
-    from implicitbias.experiments import min_norm_plots
-
-    return min_norm_plots.all_figures(results)
-
-
-# ---------------------------------------------------------------------------------------
 # claims
 # ---------------------------------------------------------------------------------------
-def _claim(name, statement, quantity, measure, criterion, presets, source=SEED1):
-    also = ("smoke",) if presets is _DEFAULT else ()
-    return Claim(
-        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
-    )
+def _gradient_span(cfg: MinNormConfig) -> bool:
+    return cfg.optimizer.name in GRADIENT_SPAN and cfg.optimizer.fn is None
 
 
+def _plain_gd(cfg: MinNormConfig) -> bool:
+    return cfg.optimizer.name in ("gd", "sgd") and not cfg.optimizer.hparams
+
+
+def _sgd_applies(cfg: MinNormConfig) -> bool:
+    return cfg.sgd and _gradient_span(cfg)
+
+
+_SPAN = "the optimizer's updates lie in the span of the gradients (" + ", ".join(GRADIENT_SPAN) + ")"
+_GD = "the optimizer is plain constant-step gd"
 _DEFAULT = {"quick": "default", "full": "large"}
 _SEED = {"quick": "seed", "full": "seed"}
 
+KEYS = (
+    "pinv.relative_distance",
+    "ridge.relative_distance_at_smallest",
+    "inits.max_relative_distance",
+    "random_interpolator.norm_ratio",
+    "random_interpolator.norm_gd",
+    "random_interpolator.norm_random",
+    "random_interpolator.residual_gd",
+    "random_interpolator.residual_random",
+    "rate.relative_error_of_exponent",
+    "rate.relative_error_of_exponent_random_inits",
+    "rate.closed_form_max_deviation",
+    "sgd.max_null_component",
+    "sgd.relative_distance",
+    "second_snippet.distance_to_pinv",
+    "second_snippet.distance_to_ridge",
+    "second_snippet.norm_pinv",
+)
+"""Every results key that the claims, plots and tests read."""
+
 CLAIMS = (
-    _claim(
-        "pinv",
-        "GD from zero converges to the pseudo-inverse solution X^+ y.",
-        "||w_GD - X^+y|| / ||X^+y|| at the last step",
-        lambda r: r.get("pinv.relative_distance"),
-        Criterion("<=", 1e-8),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/pinv",
+        statement="GD from zero converges to the pseudo-inverse solution X^+ y.",
         source=SEED2,
+        quantity="||w_GD - X^+y|| / ||X^+y|| at the last step",
+        measure="pinv.relative_distance",
+        criterion=Criterion("<=", 1e-8),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_gradient_span,
+        requires=_SPAN,
     ),
-    _claim(
-        "ridge",
-        "The GD solution equals ridge regression as lambda -> 0.",
-        "||w_ridge(1e-10) - w_GD|| / ||w_GD||",
-        lambda r: r.get("ridge.relative_distance_at_smallest"),
-        Criterion("<=", 1e-8),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/ridge",
+        statement="The GD solution equals ridge regression as lambda -> 0.",
         source=SEED2,
+        quantity="||w_ridge(1e-10) - w_GD|| / ||w_GD||",
+        measure="ridge.relative_distance_at_smallest",
+        criterion=Criterion("<=", 1e-8),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_gradient_span,
+        requires=_SPAN,
     ),
-    _claim(
-        "closest",
-        "GD from any w0 converges to w0 + X^+(y - X w0), the closest interpolator to w0.",
-        "max over inits of ||w_GD(w0) - w*(w0)|| / ||w*(w0)||",
-        lambda r: r.get("inits.max_relative_distance"),
-        Criterion("<=", 1e-8),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/closest",
+        statement="GD from any w0 converges to w0 + X^+(y - X w0), the closest interpolator to w0.",
         source=SEED2,
+        quantity="max over inits of ||w_GD(w0) - w*(w0)|| / ||w*(w0)||",
+        measure="inits.max_relative_distance",
+        criterion=Criterion("<=", 1e-8),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_gradient_span,
+        requires=_SPAN,
     ),
-    _claim(
-        "random-larger",
-        "A random interpolator (GD solution + null-space step) fits "
+    Claim(
+        id=f"{NAME}/random-larger",
+        statement="A random interpolator (GD solution + null-space step) fits "
         "equally well with a larger norm.",
-        "||w_random|| / ||w_GD|| (both residuals are reported)",
-        lambda r: r.get("random_interpolator.norm_ratio"),
-        Criterion(">", 1.0),
-        _DEFAULT,
+        source=SEED1,
+        quantity="||w_random|| / ||w_GD|| (both residuals are reported)",
+        measure="random_interpolator.norm_ratio",
+        criterion=Criterion(">", 1.0),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_gradient_span,
+        requires=_SPAN,
     ),
-    _claim(
-        "rate",
-        "The GD error from zero decays like (1 - eta lambda_min^+)^t.",
-        "|log rho_fit - log rho_pred| / |log rho_pred|",
-        lambda r: r.get("rate.relative_error_of_exponent"),
-        Criterion("<=", 0.05),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/rate",
+        statement="The GD error from zero decays like (1 - eta lambda_min^+)^t.",
         source=POLYAK,
+        quantity="|log rho_fit - log rho_pred| / |log rho_pred|",
+        measure="rate.relative_error_of_exponent",
+        criterion=Criterion("<=", 0.05),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "rate-random-inits",
-        "The GD error decays like (1 - eta lambda_min^+)^t, from random inits.",
-        "median over random inits of |log rho_fit - log rho_pred| / |log rho_pred|",
-        lambda r: r.get("rate.relative_error_of_exponent_random_inits"),
-        Criterion("<=", 0.05),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/rate-random-inits",
+        statement="The GD error decays like (1 - eta lambda_min^+)^t, from random inits.",
         source=POLYAK,
+        quantity="median over random inits of |log rho_fit - log rho_pred| / |log rho_pred|",
+        measure="rate.relative_error_of_exponent_random_inits",
+        criterion=Criterion("<=", 0.05),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "closed-form",
-        "The GD error follows the closed form sum_i c_i (1 - eta lambda_i)^t v_i exactly.",
-        "max over logged steps of |e_t - e_t(closed form)| / e_0",
-        lambda r: r.get("rate.closed_form_max_deviation"),
-        Criterion("<=", 1e-10),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/closed-form",
+        statement="The GD error follows the closed form sum_i c_i (1 - eta lambda_i)^t v_i "
+        "exactly.",
         source=POLYAK,
+        quantity="max over logged steps of |e_t - e_t(closed form)| / e_0",
+        measure="rate.closed_form_max_deviation",
+        criterion=Criterion("<=", 1e-10),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "sgd-row-space",
-        "SGD from zero stays in the row space of X.",
-        "max over logged steps of ||P_null w_t|| / ||X^+y||",
-        lambda r: r.get("sgd.max_null_component"),
-        Criterion("<=", 1e-12),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/sgd-row-space",
+        statement="SGD from zero stays in the row space of X.",
         source=ZHANG,
+        quantity="max over logged steps of ||P_null w_t|| / ||X^+y||",
+        measure="sgd.max_null_component",
+        criterion=Criterion("<=", 1e-12),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_sgd_applies,
+        requires="sgd is on and " + _SPAN,
     ),
-    _claim(
-        "sgd-limit",
-        "SGD from zero reaches the same limit X^+ y.",
-        "||w_SGD - X^+y|| / ||X^+y|| at the last step",
-        lambda r: r.get("sgd.relative_distance"),
-        Criterion("<=", 1e-8),
-        _DEFAULT,
+    Claim(
+        id=f"{NAME}/sgd-limit",
+        statement="SGD from zero reaches the same limit X^+ y.",
         source=ZHANG,
+        quantity="||w_SGD - X^+y|| / ||X^+y|| at the last step",
+        measure="sgd.relative_distance",
+        criterion=Criterion("<=", 1e-8),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_sgd_applies,
+        requires="sgd is on and " + _SPAN,
     ),
-    _claim(
-        "seed-gd-norm",
-        "Seed 000 section 1 prints 'GD solution norm: 0.8942'.",
-        "| ||w_GD|| - 0.8942 |",
-        lambda r: abs(r.get("random_interpolator.norm_gd") - 0.8942),
-        Criterion("<=", 5e-5),
-        _SEED,
+    Claim(
+        id=f"{NAME}/seed-gd-norm",
+        statement="Seed 000 section 1 prints 'GD solution norm: 0.8942'.",
+        source=SEED1,
+        quantity="| ||w_GD|| - 0.8942 |",
+        measure=lambda r: abs(r.get("random_interpolator.norm_gd") - 0.8942),
+        criterion=Criterion("<=", 5e-5),
+        presets=_SEED,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "seed-random-norm",
-        "Seed 000 section 1 prints 'Random interp. norm: 4.7281'.",
-        "| ||w_random|| - 4.7281 |",
-        lambda r: abs(r.get("random_interpolator.norm_random") - 4.7281),
-        Criterion("<=", 5e-5),
-        _SEED,
+    Claim(
+        id=f"{NAME}/seed-random-norm",
+        statement="Seed 000 section 1 prints 'Random interp. norm: 4.7281'.",
+        source=SEED1,
+        quantity="| ||w_random|| - 4.7281 |",
+        measure=lambda r: abs(r.get("random_interpolator.norm_random") - 4.7281),
+        criterion=Criterion("<=", 5e-5),
+        presets=_SEED,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "seed-5x",
-        "Seed 000 section 1: GD's solution has 5x smaller norm than the random interpolator.",
-        "||w_random|| / ||w_GD||",
-        lambda r: r.get("random_interpolator.norm_ratio"),
-        Criterion(">=", 5.0),
-        _SEED,
+    Claim(
+        id=f"{NAME}/seed-5x",
+        statement="Seed 000 section 1: GD's solution has 5x smaller norm than the random "
+        "interpolator.",
+        source=SEED1,
+        quantity="||w_random|| / ||w_GD||",
+        measure="random_interpolator.norm_ratio",
+        criterion=Criterion(">=", 5.0),
+        presets=_SEED,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "seed-residuals",
-        "Seed 000 section 1: both solutions achieve ~0 training error.",
-        "max of the two residuals ||Xw - y||",
-        lambda r: max(
+    Claim(
+        id=f"{NAME}/seed-residuals",
+        statement="Seed 000 section 1: both solutions achieve ~0 training error.",
+        source=SEED1,
+        quantity="max of the two residuals ||Xw - y||",
+        measure=lambda r: max(
             r.get("random_interpolator.residual_gd"), r.get("random_interpolator.residual_random")
         ),
-        Criterion("<=", 1e-6),
-        _SEED,
+        criterion=Criterion("<=", 1e-6),
+        presets=_SEED,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "seed2-distance",
-        "Seed 000 section 2 prints '||w_gd - w_pinv|| = 3.12e-04'.",
-        "|d - 3.12e-4| / 3.12e-4 with d = ||w_GD - w_pinv|| (n=8, p=30, seed 0)",
-        lambda r: abs(r.get("second_snippet.distance_to_pinv") - 3.12e-4) / 3.12e-4,
-        Criterion("<=", 0.02),
-        _SEED,
+    Claim(
+        id=f"{NAME}/seed2-distance",
+        statement="Seed 000 section 2 prints '||w_gd - w_pinv|| = 3.12e-04'.",
         source=SEED2,
+        quantity="|d - 3.12e-4| / 3.12e-4 with d = ||w_GD - w_pinv|| (n=8, p=30, seed 0)",
+        measure=lambda r: abs(r.get("second_snippet.distance_to_pinv") - 3.12e-4) / 3.12e-4,
+        criterion=Criterion("<=", 0.02),
+        presets=_SEED,
+        applies=lambda cfg: cfg.second_snippet,
+        requires="second_snippet is on",
     ),
-    _claim(
-        "seed2-same",
-        "Seed 000 section 2: GD, the pseudo-inverse and ridge (lambda=1e-10) "
+    Claim(
+        id=f"{NAME}/seed2-same",
+        statement="Seed 000 section 2: GD, the pseudo-inverse and ridge (lambda=1e-10) "
         "give the same solution.",
-        "max(||w_GD - w_pinv||, ||w_GD - w_ridge||) / ||w_pinv||",
-        lambda r: (
+        source=SEED2,
+        quantity="max(||w_GD - w_pinv||, ||w_GD - w_ridge||) / ||w_pinv||",
+        measure=lambda r: (
             max(r.get("second_snippet.distance_to_pinv"), r.get("second_snippet.distance_to_ridge"))
             / r.get("second_snippet.norm_pinv")
         ),
-        Criterion("<=", 1e-6),
-        _SEED,
-        source=SEED2,
+        criterion=Criterion("<=", 1e-6),
+        presets=_SEED,
+        applies=lambda cfg: cfg.second_snippet,
+        requires="second_snippet is on",
     ),
 )
 
@@ -546,8 +623,9 @@ EXPERIMENT = register(
         summary="GD on least squares converges to the min-norm / closest interpolator",
         config_cls=MinNormConfig,
         run=run,
-        plot=plot,
+        plots="implicitbias.experiments.min_norm_plots",
         claims=CLAIMS,
+        keys=KEYS,
         doc=__doc__ or "",
     )
 )

@@ -11,10 +11,16 @@ from implicitbias.plotting import figure
 from implicitbias.runs.results import Results
 
 
+def _opt(results: Results) -> str:
+    """The optimizer actually used, as written on the command line."""
+    return str(results.scalars.get("problem", {}).get("optimizer", "gd"))
+
+
 def distance_figure(results: Results) -> Any:
-    """Relative distance to the target interpolator vs steps, GD (every init) and SGD."""
+    """Relative distance to the target interpolator vs steps, every init and minibatches."""
     fig, ax = figure(size=(6.4, 4.2))
-    steps, dist = results.arrays["steps"], results.metrics["dist"]
+    opt = _opt(results)
+    steps, dist = results.steps, results.metrics["dist"]
     t = np.maximum(steps, 1)
     for m in range(1, dist.shape[1]):
         ax.loglog(
@@ -23,16 +29,16 @@ def distance_figure(results: Results) -> Any:
             color="tab:blue",
             alpha=0.3,
             lw=0.8,
-            label="GD from random w0 (to w0 + X^+(y - X w0))" if m == 1 else None,
+            label=f"{opt} from random w0 (to w0 + X^+(y - X w0))" if m == 1 else None,
         )
-    ax.loglog(t, dist[:, 0], color="tab:blue", lw=2, label="GD from 0 (to X^+y)")
+    ax.loglog(t, dist[:, 0], color="tab:blue", lw=2, label=f"{opt} from 0 (to X^+y)")
     if "sgd_dist" in results.arrays:
         ax.loglog(
             np.maximum(results.arrays["sgd_steps"], 1),
             results.arrays["sgd_dist"],
             color="tab:orange",
             lw=1.5,
-            label="SGD from 0 (to X^+y)",
+            label=f"{opt}, minibatches, from 0 (to X^+y)",
         )
     rho = results.get("rate.predicted")
     ax.loglog(
@@ -41,23 +47,23 @@ def distance_figure(results: Results) -> Any:
         color="k",
         ls="--",
         lw=1,
-        label=f"(1 - eta lambda_min+)^t, rho = {rho:.4f}",
+        label=f"GD theory (1 - eta lambda_min+)^t, rho = {rho:.4f}",
     )
     ax.set_ylim(max(1e-17, float(np.nanmin(dist[dist > 0])) / 10), 10)
     ax.set(
         xlabel="step",
         ylabel="relative distance to the interpolator",
-        title="GD reaches the interpolator closest to its init",
+        title=f"{opt}: distance to the interpolator closest to the init",
     )
     ax.legend(fontsize=8)
     return fig
 
 
 def norms_figure(results: Results) -> Any:
-    """Norms and residuals of the GD solution, X^+y and a random interpolator."""
+    """Norms and residuals of the trained solution, X^+y and a random interpolator."""
     fig, ax = figure(size=(5.2, 3.8))
     s = results.scalars
-    names = ["GD from 0", "X^+ y", "random interpolator"]
+    names = [f"{_opt(results)} from 0", "X^+ y", "random interpolator"]
     norms = [s["pinv"]["norm_gd"], s["pinv"]["norm_pinv"], s["random_interpolator"]["norm_random"]]
     resid = [
         s["random_interpolator"]["residual_gd"],
@@ -83,8 +89,8 @@ def ridge_figure(results: Results) -> Any:
     ax.loglog(results.arrays["ridge_lambdas"], results.arrays["ridge_distance"], "o-")
     ax.set(
         xlabel="ridge lambda",
-        ylabel="||w_ridge - w_GD|| / ||w_GD||",
-        title="Ridge regression tends to the GD solution as lambda -> 0",
+        ylabel=f"||w_ridge - w|| / ||w||, w from {_opt(results)}",
+        title="Distance from ridge regression to the trained solution",
     )
     return fig
 
@@ -104,7 +110,7 @@ def plane_figure(results: Results) -> Any:
             paths[:, b, 1],
             color="tab:blue",
             lw=1,
-            label="GD path" if b == 0 else None,
+            label=f"{_opt(results)} path" if b == 0 else None,
         )
         ax.plot(*paths[0, b], "o", color="tab:blue", ms=4)
         ax.plot(
@@ -123,7 +129,7 @@ def plane_figure(results: Results) -> Any:
         ylim=(-3, 3),
         xlabel="w1",
         ylabel="w2",
-        title="Each path ends at the closest point of the line",
+        title="GD's paths end at the closest point of the line",
     )
     ax.legend(fontsize=7, loc="lower left")
     return fig

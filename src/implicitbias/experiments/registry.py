@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from implicitbias.claims import Claim
@@ -12,17 +14,22 @@ from implicitbias.errors import ConfigError
 from implicitbias.runs.results import Results
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Experiment:
-    """One phenomenon: a config class with presets, ``run``, ``plot`` and its claims.
+    """One phenomenon: a config class with presets, ``run``, its figures and its claims.
 
     Attributes:
         name: the CLI name (``min-norm``).
         summary: one line for ``implicitbias list``.
         config_cls: the config dataclass (its presets are the experiment's presets).
-        run: ``run(config) -> Results``; computes, never prints.
-        plot: ``plot(results) -> {figure name: matplotlib Figure}``; draws, never computes.
+        run: ``run(config) -> Results``; computes, never prints. It returns ``Results()``
+            with numbers only: the lab stamps experiment, preset, config and meta.
+        plots: the module (or its dotted import path, imported when figures are drawn)
+            whose ``all_figures(results) -> {name: Figure}`` draws, never computes.
         claims: the claims this experiment measures.
+        keys: every results key (dotted, for :meth:`Results.get`) that the claims,
+            plots and tests read; a claim whose ``measure`` is a key must name one of
+            these (checked at registration, i.e. at import).
         doc: the module docstring (command and expected outcome).
     """
 
@@ -30,15 +37,41 @@ class Experiment:
     summary: str
     config_cls: type[Config]
     run: Callable[[Any], Results]
-    plot: Callable[[Results], Mapping[str, Any]]
+    plots: ModuleType | str | None = None
     claims: tuple[Claim, ...] = ()
+    keys: tuple[str, ...] = ()
     doc: str = ""
+    plot: Callable[[Results], Mapping[str, Any]] | None = None
+
+    def figures(self, results: Results) -> Mapping[str, Any]:
+        """The experiment's figures of ``results`` (``{}`` when it has none)."""
+        if self.plot is not None:
+            return self.plot(results)
+        if self.plots is None:
+            return {}
+        module = importlib.import_module(self.plots) if isinstance(self.plots, str) else self.plots
+        return module.all_figures(results)
+
+    def check(self) -> None:
+        """Consistency of the declaration (raised at import, so a typo fails early)."""
+        ids = [c.id for c in self.claims]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"experiment {self.name!r}: duplicate claim ids")
+        for claim in self.claims:
+            if claim.experiment != self.name:
+                raise ValueError(f"claim {claim.id!r} is not named '{self.name}/...'")
+            if isinstance(claim.measure, str) and claim.measure not in self.keys:
+                raise ValueError(
+                    f"claim {claim.id!r} measures {claim.measure!r}, which is not one of "
+                    f"the keys {self.name!r} declares"
+                )
 
 
 _REGISTRY: dict[str, Experiment] = {}
 
 
 def register(experiment: Experiment) -> Experiment:
+    experiment.check()
     if experiment.name in _REGISTRY:
         raise ValueError(f"experiment {experiment.name!r} is registered twice")
     _REGISTRY[experiment.name] = experiment

@@ -628,7 +628,7 @@ _MLP = {"full": "default"}
 
 def _claim(name, statement, quantity, measure, criterion, presets, source=SEED6):
     also: tuple[str, ...] = ()
-    return Claim(
+    return Claim.legacy(
         f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
     )
 

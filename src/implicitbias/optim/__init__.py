@@ -1,7 +1,9 @@
 """Optimizers as optax ``GradientTransformation``s, and their step-size schedules.
 
 Named optimizers are short chains ``direction -> (-learning_rate) * direction`` built from
-the ``scale_by_*`` transforms of :mod:`implicitbias.optim.geometry` and from optax.
+the ``scale_by_*`` transforms of :mod:`implicitbias.optim.geometry`, the Grokfast filters
+of :mod:`implicitbias.optim.grokfast`, the noise stream of :mod:`implicitbias.optim.noise`,
+and from optax.
 """
 
 from implicitbias.optim.geometry import (
@@ -15,15 +17,22 @@ from implicitbias.optim.geometry import (
     scale_by_steepest,
     steepest_direction,
 )
+from implicitbias.optim.noise import add_gaussian_noise, gaussian_stream
 from implicitbias.optim.registry import (
     OPTIMIZERS,
+    adafactor,
     adam,
     adamw,
     coordinate_descent,
     gd,
     get_optimizer,
+    grokfast_ema,
+    grokfast_ma,
     heavy_ball,
+    lion,
+    muon,
     nesterov,
+    noisy_gd,
     normalized_gd,
     resolve_learning_rate,
     sgd,
@@ -39,18 +48,26 @@ __all__ = [
     "NORMS",
     "OPTIMIZERS",
     "SCHEDULES",
+    "adafactor",
     "adam",
     "adamw",
+    "add_gaussian_noise",
     "coordinate_descent",
     "dual_norm",
+    "gaussian_stream",
     "gd",
     "get_optimizer",
     "global_l1",
     "global_l2",
     "global_linf",
+    "grokfast_ema",
+    "grokfast_ma",
     "heavy_ball",
+    "lion",
     "make_schedule",
+    "muon",
     "nesterov",
+    "noisy_gd",
     "normalized_gd",
     "resolve_learning_rate",
     "scale_by_global_norm",

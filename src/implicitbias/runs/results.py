@@ -13,23 +13,28 @@ import numpy as np
 class Results:
     """Numbers, arrays and claim outcomes of one experiment run.
 
+    An experiment's ``run`` returns ``Results()`` filled with numbers only; the lab
+    (:func:`implicitbias.lab.run`) stamps the envelope: experiment, preset, config, meta,
+    claims.
+
     Attributes:
-        experiment: experiment name (``min-norm``, ...).
-        preset: the preset the config started from.
-        config: the complete config as a dict (``config.json``).
+        experiment: experiment name (``min-norm``, ...); set by the lab.
+        preset: the preset the config started from; set by the lab.
+        config: the complete config as a dict (``config.json``); set by the lab.
         scalars: nested dict of numbers and short lists (``results.json``), the measured
             quantities that the report and the claims read.
         arrays: name -> array (``arrays.npz``): trajectories, spectra, paths.
-        metrics: name -> ``(L, B)`` array at the logged ``arrays["steps"]``
+        metrics: name -> ``(L, B)`` array at the logged ``steps``
             (``metrics.csv`` and ``arrays.npz`` under ``metric/<name>``).
+        steps: ``(L,)`` the logged steps of ``metrics`` (``arrays.npz`` under ``steps``).
         claims: claim outcomes (dicts) measured on this run.
         meta: versions, backend, devices, wall time (``meta.json``).
         path: the run folder, once saved or loaded.
     """
 
-    experiment: str
-    preset: str
-    config: dict[str, Any]
+    experiment: str = ""
+    preset: str = ""
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
     scalars: dict[str, Any] = dataclasses.field(default_factory=dict)
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     metrics: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
@@ -37,6 +42,7 @@ class Results:
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     path: Path | None = None
     status: str = "ok"
+    steps: np.ndarray | None = None
     message: str = ""
 
     def get(self, dotted: str) -> Any:

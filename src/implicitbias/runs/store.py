@@ -81,10 +81,15 @@ def save_into(results: Results, path: Path, figures: Mapping[str, Any] | None = 
     write_config(path, results)
     write_json(path / META_FILE, results.meta)
     arrays = dict(results.arrays)
+    if "steps" in arrays and results.steps is not None:
+        raise ValueError("results.arrays may not hold 'steps': the logged steps are results.steps")
+    if results.steps is not None:
+        arrays["steps"] = results.steps
     arrays.update({_METRIC_PREFIX + k: v for k, v in results.metrics.items()})
     write_npz(path / ARRAYS_FILE, arrays)
-    if results.metrics and "steps" in results.arrays:
-        write_text(path / METRICS_FILE, metrics_csv(results.arrays["steps"], results.metrics))
+    steps = arrays.get("steps")
+    if results.metrics and steps is not None:
+        write_text(path / METRICS_FILE, metrics_csv(steps, results.metrics))
     for name, fig in (figures or {}).items():
         save_figure(fig, path / name)
     write_results_json(results)
@@ -145,6 +150,7 @@ def load(path: str | Path) -> Results:
                 else:
                     arrays[key] = npz[key]
     return Results(
+        steps=arrays.pop("steps", None),
         experiment=config["experiment"],
         preset=config["preset"],
         config=config["config"],
