@@ -155,7 +155,9 @@ def _with_optimizer(name, optimizer, tmp_path):
     experiment = experiments()[name]
     overrides = {}
     for field in _spec_fields(experiment):
-        overrides[field.name] = optimizer if field.type != "tuple[OptimizerSpec, ...]" else [optimizer]
+        overrides[field.name] = (
+            optimizer if field.type != "tuple[OptimizerSpec, ...]" else [optimizer]
+        )
     results = lab.run(name, "smoke", overrides, out=tmp_path)
     assert results.status == "ok"
     for claim in results.claims:

@@ -90,10 +90,18 @@ class Claim:
         return self.id.split("/", 1)[0]
 
     @classmethod
-    def legacy(cls, id, statement, source, experiment, presets, quantity, measure, criterion, also=()):  # noqa: A002, D102 - TRANSITIONAL, removed once every experiment declares keywords
+    def legacy(
+        cls, id, statement, source, experiment, presets, quantity, measure, criterion, also=()
+    ):  # noqa: A002, D102 - TRANSITIONAL, removed once every experiment declares keywords
         return cls(
-            id=id, statement=statement, source=source, quantity=quantity, measure=measure,
-            criterion=criterion, presets=presets, also=tuple(also),
+            id=id,
+            statement=statement,
+            source=source,
+            quantity=quantity,
+            measure=measure,
+            criterion=criterion,
+            presets=presets,
+            also=tuple(also),
         )
 
     def applies_to(self, preset: str) -> bool:

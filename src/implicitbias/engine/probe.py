@@ -48,8 +48,11 @@ class Probe:
         if not isinstance(self.offset, int) or not 0 <= self.offset < self.every:
             raise ValueError(f"`offset`: expected an integer in [0, every), got {self.offset!r}")
 
-    def maybe_run(self, params, data, aux, state, key, t) -> tuple[dict[str, jax.Array], Any]:
-        """The probe's values and new state at step ``t`` (NaN and the old state if it skips)."""
+    def maybe_run(
+        self, params, data, aux, state, key, t, valid=True
+    ) -> tuple[dict[str, jax.Array], Any]:
+        """The probe's values and new state at step ``t`` (NaN and the old state if it skips;
+        it always skips when ``valid`` is false: a padding interval of the engine)."""
         args = (params, data, aux, state, jax.random.fold_in(key, t))
         shapes = jax.eval_shape(self.fn, *args)[0]
 
@@ -61,9 +64,7 @@ class Probe:
             nan = {k: jnp.full(v.shape, jnp.nan, _float(v.dtype)) for k, v in shapes.items()}
             return nan, a[3]
 
-        if self.every == 1 and self.offset == 0:
-            return run(args)
-        return lax.cond(t % self.every == self.offset, run, skip, args)
+        return lax.cond(valid & (t % self.every == self.offset), run, skip, args)
 
 
 def _float(dtype: Any) -> Any:

@@ -9,7 +9,8 @@ Layout of the compiled program (one per chunk of the run, the same program for e
             metrics(params)                                  # inside the compiled code
 
 Python only loops over a handful of chunks, to draw a progress bar and to stop at the
-first non-finite value. Padded intervals have zero steps, so all chunks share one shape.
+first non-finite value. Padded intervals (length -1) take no step and run no probe, so all
+chunks share one shape.
 """
 
 from __future__ import annotations
@@ -87,13 +88,18 @@ def _member_chunk(params, opt_state, probe_state, key, data, aux, hp, start, len
 
     def interval(carry, length):
         p, s, q, t = carry
+        valid = length >= 0  # padding intervals (-1) take no step and run no probe
+        length = jnp.maximum(length, 0)
         p, s = lax.fori_loop(t, t + length, one_step, (p, s))
         values = {"loss": loss(p, data)}
         if metrics is not None:
             values.update(metrics(p, data, aux))
-        if probe is not None:
-            probed, q = probe.maybe_run(p, data, aux, q, key, t + length)
+        new_q = []
+        for pr, state in zip(probe, q, strict=True):
+            probed, state = pr.maybe_run(p, data, aux, state, key, t + length, valid)
             values.update(probed)
+            new_q.append(state)
+        q = tuple(new_q)
         leaves = jax.tree.leaves(p)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
         finite = finite & jnp.isfinite(values["loss"])
@@ -160,7 +166,7 @@ def _compiled_init(optimizer, probe, axes, args):
 
         def member(p, h, a):
             state = _member_init(p, h, optimizer=optimizer)
-            return state, (probe.init(p, a) if probe is not None else ())
+            return state, tuple(pr.init(p, a) for pr in probe)
 
         fn = jax.vmap(member, in_axes=(0, 0, axes[1]))
         _COMPILED[key] = (jax.jit(fn).lower(*args).compile(), 0.0)
@@ -239,7 +245,7 @@ def train(
     aux_axis: Any = None,
     hparams: Mapping[str, Any] | None = None,
     metrics: MetricsFn | None = None,
-    probe: Probe | None = None,
+    probe: Probe | tuple[Probe, ...] | None = None,
     sampler: Sampler | None = None,
     key: jax.Array | None = None,
     log_at: np.ndarray | None = None,
@@ -271,8 +277,8 @@ def train(
         hparams: name -> scalar (shared) or ``(B,)`` array, passed to the optimizer factory.
         metrics: ``metrics(params, data, aux) -> {name: scalar}`` at each logged step, on
             the full data. ``loss`` is always logged.
-        probe: a stateful diagnostic run inside the compiled program at the logged steps
-            it selects (:class:`~implicitbias.engine.probe.Probe`: e.g. warm-started
+        probe: a stateful diagnostic (or a tuple of them) run inside the compiled program
+            at the logged steps it selects (:class:`~implicitbias.engine.probe.Probe`: e.g. warm-started
             Lanczos every ``k`` steps); its values join the metrics (NaN at the logged
             steps where it did not run) and its state is checkpointed with the run.
         sampler: minibatch sampler; ``None`` is full-batch.
@@ -321,9 +327,10 @@ def train(
         raise ConfigError("batch_size", f"an integer in [1, {n_examples}]", sampler.batch_size)
     hp = _hparams(hparams, b)
     optimizer = _as_optimizer(optimizer)
+    probe = () if probe is None else (probe,) if isinstance(probe, Probe) else tuple(probe)
     # Keys are only drawn on when a sampler or probe needs them; a constant avoids PRNG
     # start-up.
-    needs_keys = sampler is not None or probe is not None
+    needs_keys = sampler is not None or bool(probe)
     keys = _keys(key, b) if needs_keys else jnp.zeros((b, 2), dtype=jnp.uint32)
 
     lengths_all = np.diff(np.concatenate([[0], points])).astype(np.int64)
@@ -355,7 +362,7 @@ def train(
         for ci, idx in enumerate(chunks):
             if ci < first_chunk:
                 continue
-            lens = np.zeros(width, dtype=np.int64)
+            lens = np.full(width, -1, dtype=np.int64)  # -1: a padding interval
             lens[: len(idx)] = lengths_all[idx]
             args = (
                 state[0],
@@ -375,14 +382,14 @@ def train(
             values, snaps, bad, upto = _unpack(outs, len(idx), on_divergence)  # waits
             elapsed = time.perf_counter() - t0
             run_s += elapsed
-            n_chunk = int(lens.sum())
+            n_chunk = int(lens.clip(min=0).sum())
             done += n_chunk
             kept.append((points[idx][:upto], values, snaps))
             if bad is not None:
                 # Re-run this chunk up to its last finite log point, so that `params` are
                 # those of the last kept step (the same program; later intervals get 0 steps).
                 truncated = lens.copy()
-                truncated[upto:] = 0
+                truncated[upto:] = -1
                 redo = compiled(*args[:-1], jnp.asarray(truncated))
                 state = (redo[0], redo[1], redo[2])
                 divergence = _divergence(bad, points[idx], outs, divergence_hint)

@@ -541,7 +541,9 @@ _PRESETS = {"quick": "quick", "full": "default"}
 
 
 def _claim(name, statement, quantity, measure, criterion, source=SEED):
-    return Claim.legacy(f"{NAME}/{name}", statement, source, NAME, _PRESETS, quantity, measure, criterion)
+    return Claim.legacy(
+        f"{NAME}/{name}", statement, source, NAME, _PRESETS, quantity, measure, criterion
+    )
 
 
 CLAIMS = (

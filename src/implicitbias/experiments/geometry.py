@@ -441,7 +441,9 @@ def _nearest(method: str, ref: str, source: str) -> Claim:
 
 
 def _seed(name: str, statement: str, quantity: str, measure, criterion) -> Claim:
-    return Claim.legacy(f"{NAME}/{name}", statement, SEED, NAME, _SEEDP, quantity, measure, criterion)
+    return Claim.legacy(
+        f"{NAME}/{name}", statement, SEED, NAME, _SEEDP, quantity, measure, criterion
+    )
 
 
 CLAIMS = (

@@ -406,7 +406,9 @@ def _sgd_applies(cfg: MinNormConfig) -> bool:
     return cfg.sgd and _gradient_span(cfg)
 
 
-_SPAN = "the optimizer's updates lie in the span of the gradients (" + ", ".join(GRADIENT_SPAN) + ")"
+_SPAN = (
+    "the optimizer's updates lie in the span of the gradients (" + ", ".join(GRADIENT_SPAN) + ")"
+)
 _GD = "the optimizer is plain constant-step gd"
 _DEFAULT = {"quick": "default", "full": "large"}
 _SEED = {"quick": "seed", "full": "seed"}
