@@ -49,6 +49,13 @@ def test_run_help_documents_every_field(tmp_path):
         (["run", "min-norm", "--set", "steps=abc"], ["`steps`", "an integer", "'abc'"]),
         (["run", "min-norm", "--set", "n=150"], ["`n`", "< p (= 100)", "150"]),
         (["run", "min-norm", "--set", "steps"], ["`--set`", "KEY=VALUE", "'steps'"]),
+        (["run", "min-norm", "--set", "optimizer=adma"], ["`optimizer`", "`adam`?"]),
+        (["run", "min-norm", "--set", "optimizer=nopkg_q.x:make"], ["`optimizer`", "importable"]),
+        (
+            ["run", "min-norm", "--set", "optimizer=adam", "--set", "optimizer.b9=1"],
+            ["`optimizer.b9`", "accepts"],
+        ),
+        (["run", "min-norm", "--set", "optimizer=user_optim:nope"], ["`optimizer`", "attribute"]),
         (["verify", "--preset", "quik"], ["`--preset`", "`quick`"]),
         (["verify", "--only", "min-nrom"], ["`--only`", "`min-norm`"]),
     ],
@@ -61,6 +68,31 @@ def test_bad_input_is_one_line_exit_2_before_any_work(tmp_path, args, needles):
     for needle in needles:
         assert needle in lines[0]
     assert not (tmp_path / "runs").exists()  # nothing was run or written
+
+
+def test_run_with_another_optimizer_and_a_hyperparameter(tmp_path):
+    out = cli(
+        "run",
+        "min-norm",
+        "--preset",
+        "smoke",
+        "--set",
+        "optimizer=lion",
+        "--set",
+        "optimizer.b1=0.8",
+        "--out",
+        str(tmp_path / "runs"),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    (folder,) = (tmp_path / "runs").iterdir()
+    config = json.loads((folder / "config.json").read_text())
+    assert config["config"]["optimizer"] == {"name": "lion", "hparams": {"b1": 0.8}}
+    results = json.loads((folder / "results.json").read_text())
+    assert results["scalars"]["problem"]["optimizer"] == "lion(b1=0.8)"
+    verdicts = {c["id"]: c["reason"] for c in results["claims"]}
+    assert verdicts["min-norm/pinv"].startswith("not applicable")
+    assert "not applicable" in out.stdout
 
 
 def test_run_then_from_reproduces_the_numbers(tmp_path):

@@ -37,12 +37,14 @@ def claims_table(outcomes: Sequence[Outcome], title: str = "claims") -> Table:
     )
     for name, kw in columns:
         table.add_column(name, **kw)
-    colours = {"holds": "green", "does not hold": "yellow", "error": "red"}
+    colours = {"holds": "green", "does not hold": "yellow", "error": "red", "not applicable": "dim"}
     for o in outcomes:
         verdict = o.verdict
         text = f"[{colours[verdict]}]{verdict}[/]"
         if o.error:
             text += f"\n[red]{o.error}[/]"
+        elif o.reason:
+            text += f"\n[dim]{o.reason.removeprefix('not applicable: ')}[/]"
         table.add_row(o.id, o.source, fmt(o.measured), o.criterion, text)
     return table
 
@@ -51,6 +53,6 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     holds = sum(o.verdict == "holds" for o in outcomes)
     fails = sum(o.verdict == "does not hold" for o in outcomes)
     errors = sum(o.verdict == "error" for o in outcomes)
-    return (
-        f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, {errors} could not be measured"
-    )
+    skipped = sum(o.verdict == "not applicable" for o in outcomes)
+    text = f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, {errors} could not be measured"
+    return text + (f", {skipped} not applicable" if skipped else "")

@@ -27,7 +27,12 @@ MAX_INLINE_LIST = 8
 #: Shown where a number is missing.
 MISSING = "\u2014"
 
-_VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "error": "error"}
+_VERDICT_CLASS = {
+    "holds": "holds",
+    "does not hold": "fails",
+    "error": "error",
+    "not applicable": "na",
+}
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -45,6 +50,7 @@ code, .path { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 
 td.holds { background: #d9f2d9; color: #14521a; font-weight: 600; }
 td.fails { background: #fde8c4; color: #7a4a00; font-weight: 600; }
 td.error { background: #f9d0d0; color: #8a1010; font-weight: 600; }
+td.na { background: #eeeeee; color: #555555; }
 .error-text { display: block; font-weight: normal; font-family: ui-monospace, Menlo, monospace;
               font-size: 0.85em; white-space: pre-wrap; margin-top: 0.3em; }
 .status-ok { color: #14521a; font-weight: 600; }
@@ -160,6 +166,8 @@ def _verdict_cell(outcome: Outcome) -> str:
     inner = _esc(verdict)
     if outcome.error is not None:
         inner += f'<span class="error-text">{_esc(outcome.error)}</span>'
+    elif outcome.reason:
+        inner += f'<span class="error-text">{_esc(outcome.reason)}</span>'
     return f'<td class="{_VERDICT_CLASS[verdict]}">{inner}</td>'
 
 
@@ -177,10 +185,12 @@ def summary_line(outcomes: Sequence[Outcome]) -> str:
     noun = "claim" if n == 1 else "claims"
     n_err = verdicts.count("error")
     errors = "error" if n_err == 1 else "errors"
-    return (
+    text = (
         f"{n} {noun} \u2014 {verdicts.count('holds')} hold, "
         f"{verdicts.count('does not hold')} do not hold, {n_err} {errors}"
     )
+    n_na = verdicts.count("not applicable")
+    return text + (f", {n_na} not applicable" if n_na else "")
 
 
 def _claims_section(outcomes: Sequence[Outcome]) -> str:

@@ -170,13 +170,16 @@ def _read_json(path: Path) -> Any:
 
 
 def _claims_summary(claims: Any) -> dict[str, int]:
-    counts = {"holds": 0, "does not hold": 0, "error": 0}
+    counts = {"holds": 0, "does not hold": 0, "error": 0, "not applicable": 0}
     for claim in claims if isinstance(claims, list) else []:
         if not isinstance(claim, dict):
             continue
-        verdict = (
-            "error" if claim.get("error") else ("holds" if claim.get("holds") else "does not hold")
-        )
+        if claim.get("error"):
+            verdict = "error"
+        elif claim.get("reason"):
+            verdict = "not applicable"
+        else:
+            verdict = "holds" if claim.get("holds") else "does not hold"
         counts[verdict] += 1
     return counts
 
