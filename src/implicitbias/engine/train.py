@@ -278,9 +278,9 @@ def train(
         metrics: ``metrics(params, data, aux) -> {name: scalar}`` at each logged step, on
             the full data. ``loss`` is always logged.
         probe: a stateful diagnostic (or a tuple of them) run inside the compiled program
-            at the logged steps it selects (:class:`~implicitbias.engine.probe.Probe`: e.g. warm-started
-            Lanczos every ``k`` steps); its values join the metrics (NaN at the logged
-            steps where it did not run) and its state is checkpointed with the run.
+            at the logged steps it selects (:class:`~implicitbias.engine.probe.Probe`:
+            e.g. warm-started Lanczos every ``k`` steps); its values join the metrics (NaN
+            at the logged steps where it did not run) and its state is checkpointed.
         sampler: minibatch sampler; ``None`` is full-batch.
         key: one PRNG key (split into ``B``) or ``B`` keys; used by the sampler.
         log_at: explicit step indices to log (sorted, unique, ending at ``steps``); else
