@@ -20,6 +20,8 @@ from implicitbias.datasets.sparse import sparse_regression
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import diagonal_net as dn
 from implicitbias.optim import gd
+from implicitbias.optim.spec import OptimizerSpec
+from implicitbias.problems import diagonal as diag
 from implicitbias.runs import store
 from implicitbias.theory import diagonal as theory
 
@@ -179,7 +181,7 @@ def test_gradient_flow_reaches_the_q_alpha_minimizer_with_alpha_squared(tiny, al
     (Q_alpha(w) = alpha^2 sum q(w / alpha^2)); reading alpha as the scale of w (alpha in
     place of alpha^2) misses by far."""
     X, y, _ = tiny
-    w = _flow(X, y, dn.initial_params("square", np.array([alpha]), 10, 1.0)[0], False)
+    w = _flow(X, y, diag.initial_params("square", np.array([alpha]), 10, 1.0)[0], False)
     assert np.linalg.norm(X @ w - y) / np.linalg.norm(y) < 1e-12
     assert theory.relative_distance(w, theory.q_alpha_minimizer(X, y, alpha).w) < 1e-9
     other = theory.q_alpha_minimizer(X, y, np.sqrt(alpha)).w
@@ -190,7 +192,7 @@ def test_gradient_flow_reaches_the_q_alpha_minimizer_with_alpha_squared(tiny, al
 def test_product_form_flow_reaches_q_at_the_effective_alpha(tiny, c):
     X, y, _ = tiny
     alpha = 0.1
-    w = _flow(X, y, dn.initial_params("product", np.array([alpha]), 10, c)[0], True)
+    w = _flow(X, y, diag.initial_params("product", np.array([alpha]), 10, c)[0], True)
     a_eff = float(theory.effective_alpha(alpha, c))
     assert theory.relative_distance(w, theory.q_alpha_minimizer(X, y, a_eff).w) < 1e-9
     if c != 1.0:  # the plain alpha is a different interpolator
@@ -204,9 +206,9 @@ def test_one_engine_step_is_the_multiplicative_update(tiny):
     """u <- u (1 - 2 eta g), v <- v (1 + 2 eta g), g = X^T (X w - y) / n, per member."""
     X, y, _ = tiny
     alphas, lrs = np.array([0.1, 1.0]), np.array([0.01, 0.003])
-    inits = dn.initial_params("square", alphas, 10, 1.0)
+    inits = diag.initial_params("square", alphas, 10, 1.0)
     traj = engine.train(
-        dn.diagonal_loss,
+        diag.diagonal_loss,
         inits,
         gd,
         steps=1,
@@ -227,9 +229,9 @@ def test_gd_at_small_step_matches_the_q_alpha_minimizer(tiny):
     X, y, _ = tiny
     alpha, eta, steps = 0.1, 0.02, 60_000
     ref = theory.q_alpha_minimizer(X, y, alpha).w
-    inits = dn.initial_params("square", np.full(2, alpha), 10, 1.0)
+    inits = diag.initial_params("square", np.full(2, alpha), 10, 1.0)
     traj = engine.train(
-        dn.diagonal_loss,
+        diag.diagonal_loss,
         inits,
         gd,
         steps=4 * steps,
@@ -251,9 +253,9 @@ def test_gd_limit_is_the_step_corrected_minimizer(tiny):
     X, y, _ = tiny
     n = X.shape[0]
     alpha, steps, etas = 0.1, 60_000, np.array([0.1, 0.05])
-    inits = dn.initial_params("square", np.full(2, alpha), 10, 1.0)
+    inits = diag.initial_params("square", np.full(2, alpha), 10, 1.0)
     traj = engine.train(
-        dn.diagonal_loss,
+        diag.diagonal_loss,
         inits,
         gd,
         steps=steps,
@@ -364,8 +366,8 @@ def test_smoke_numbers_against_the_references(smoke):
     b = 1  # one member alone, same step: the batch does not change the numbers
     alpha = smoke.arrays["alphas"][b : b + 1]
     traj = engine.train(
-        dn.diagonal_loss,
-        dn.initial_params("square", alpha, cfg.d, 1.0),
+        diag.diagonal_loss,
+        diag.initial_params("square", alpha, cfg.d, 1.0),
         gd,
         steps=cfg.steps,
         data=(X, y),
@@ -374,3 +376,80 @@ def test_smoke_numbers_against_the_references(smoke):
     )
     w = traj.params[0, 0] ** 2 - traj.params[0, 1] ** 2
     np.testing.assert_allclose(w, smoke.arrays["w_square"][b], rtol=1e-9, atol=1e-13)
+
+
+def test_smoke_records_the_optimizer_and_the_logged_steps(smoke):
+    assert smoke.get("problem.optimizer") == "gd"
+    assert smoke.steps is not None and smoke.steps[-1] == 30_000
+    assert "steps" not in smoke.arrays
+    assert dn.DiagonalNetConfig.make("smoke").optimizer == OptimizerSpec("gd")
+
+
+# ------------------------------------------------------------------ other optimizers
+
+
+def _tiny_overrides(**more):
+    """A small problem: 3 alphas, 4000 steps, square model only, no step study."""
+    base = {
+        "n": 8,
+        "d": 20,
+        "k": 2,
+        "num_alphas": 3,
+        "alpha_min": 0.01,
+        "alpha_max": 1.0,
+        "steps": 4000,
+        "num_logs": 10,
+        "models": "square",
+        "step_study": False,
+    }
+    return {**base, **more}
+
+
+def test_sign_gd_in_cli_syntax_runs_is_labelled_and_the_theory_is_not_applicable():
+    """``optimizer=sign_gd`` on the command line: the run is the sign-GD update (checked
+    against a NumPy loop for the first member), the results and figures name it, and every
+    claim about gradient flow is *not applicable* with its reason."""
+    overrides = _tiny_overrides(optimizer="sign_gd", steps=300, num_alphas=2)
+    res = lab.run("diagonal-net", "smoke", overrides, out=None)
+    assert res.get("problem.optimizer") == "sign_gd"
+    verdicts = {c["id"].split("/")[1]: c for c in res.claims}
+    assert set(verdicts) == {c.id.split("/")[1] for c in dn.CLAIMS}
+    for claim in verdicts.values():
+        assert claim["measured"] is None and claim["error"] is None
+        assert claim["reason"].startswith("not applicable: applies only when the optimizer is")
+    assert "square_step_corrected" not in res.scalars  # a GD-only reference
+    X, y = res.arrays["X"], res.arrays["y"]
+    u, v = np.full(20, 0.01), np.full(20, 0.01)
+    eta = res.arrays["lr_square"][0]
+    for _ in range(300):
+        g = X.T @ (X @ (u * u - v * v) - y) / X.shape[0]
+        u, v = u - eta * np.sign(2 * u * g), v - eta * np.sign(-2 * v * g)
+    np.testing.assert_allclose(res.arrays["w_square"][0], u * u - v * v, rtol=1e-10, atol=1e-14)
+    assert res.get("square.dist_l1")[0] > 0  # the distances are still reported
+
+
+def test_gd_with_a_hyperparameter_keeps_the_q_alpha_claims_but_not_the_step_size_claim():
+    """``gd(schedule=...)`` is still gradient descent (Q_alpha claims measured); the
+    first-order step-size claim is for plain constant-step GD only."""
+    cfg = dn.DiagonalNetConfig.make("smoke", {"optimizer": "gd(schedule=inverse_sqrt)"})
+    by_name = {c.id.split("/")[1]: c for c in dn.CLAIMS}
+    assert by_name["q-alpha"].applicable(cfg)
+    assert not by_name["step-size"].applicable(cfg)
+    assert by_name["step-size"].applicable(dn.DiagonalNetConfig.make("smoke"))
+    product_only = dn.DiagonalNetConfig.make("smoke", {"models": "product"})
+    assert not by_name["l1-limit"].applicable(product_only)
+    assert by_name["q-alpha-product"].applicable(product_only)
+
+
+def test_dotted_hyperparameter_and_bad_hyperparameters_are_config_errors():
+    cfg = dn.DiagonalNetConfig.make(
+        "smoke", {"optimizer": "heavy_ball", "optimizer.momentum": "0.5"}
+    )
+    assert cfg.optimizer == OptimizerSpec("heavy_ball", {"momentum": 0.5})
+    with pytest.raises(ConfigError) as info:
+        dn.DiagonalNetConfig.make("smoke", {"optimizer": "adam(beta_two=0.9)"})
+    assert info.value.param == "optimizer.beta_two"
+    with pytest.raises(ConfigError):
+        dn.DiagonalNetConfig.make("smoke", {"optimizer": "gd(learning_rate=0.1)"})
+    with pytest.raises(ConfigError):
+        dn.DiagonalNetConfig.make("smoke", {"optimizer": "no_such_optimizer"})

@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implicitbias import lab
-from implicitbias.datasets import low_rank
+from implicitbias.datasets import completion, low_rank
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import matrix_completion as mc
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems import factorization as fz
 from implicitbias.runs import store
 from implicitbias.theory import nuclear
@@ -105,7 +106,9 @@ def test_end_to_end_is_the_product_of_the_active_factors():
         for k in range(1, depth):
             expected = F[k] @ expected
         np.testing.assert_allclose(W, expected, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(mc.end_to_end(F, depth), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            completion.end_to_end(F, depth), expected, rtol=1e-12, atol=1e-12
+        )
 
 
 # ------------------------------------------------------------------ spectra with known answers
@@ -215,13 +218,13 @@ def test_seed_presets_refuse_what_the_seed_does_not_draw(overrides, param):
 def test_product_init_scale_is_the_end_to_end_norm():
     for kind in ("orthogonal", "identity"):  # exact for these
         F = low_rank.factor_init(kind, 3, 6, 1e-2, np.random.RandomState(0), "product")
-        assert np.linalg.norm(mc.end_to_end(F, 3)) == pytest.approx(1e-2, rel=1e-12)
+        assert np.linalg.norm(completion.end_to_end(F, 3)) == pytest.approx(1e-2, rel=1e-12)
     F = low_rank.factor_init("orthogonal", 2, 6, 0.3, np.random.RandomState(0))
     np.testing.assert_allclose(F[0] @ F[0].T, 0.09 * np.eye(6), atol=1e-14)
     # Gaussian: the expectation; the mean over 200 draws is within a few percent.
     norms = [
         np.linalg.norm(
-            mc.end_to_end(
+            completion.end_to_end(
                 low_rank.factor_init("gaussian", 2, 6, 1.0, np.random.RandomState(s), "product"), 2
             )
         )
@@ -368,7 +371,7 @@ def test_gaussian_sensing_run_against_pinv_and_the_nuclear_reference():
         "steps": 4000,
     }
     res = lab.run(mc.NAME, "smoke", overrides, out=None)
-    problems, members, inits = mc.build(mc.MatrixCompletionConfig.make("smoke", overrides))
+    problems, members, inits = completion.build(mc.MatrixCompletionConfig.make("smoke", overrides))
     assert "unobserved_error" not in res.metrics
     assert res.metrics["loss"].shape[1] == len(members) == 8
     for b, m in enumerate(members):
@@ -391,3 +394,77 @@ def test_a_mask_with_no_observed_entry_is_refused_before_training():
     with pytest.raises(ConfigError, match="observes at least one entry") as info:
         lab.run(mc.NAME, "smoke", {"fraction": 0.001, "d": 3, "rank": 1}, out=None)
     assert info.value.param == "fraction"
+
+
+def test_smoke_records_the_optimizer_and_the_logged_steps(smoke):
+    assert smoke.get("problem.optimizer") == "gd"
+    assert smoke.steps[-1] == 3000 and len(smoke.steps) == smoke.metrics["loss"].shape[0]
+    assert "steps" not in smoke.arrays
+    assert mc.MatrixCompletionConfig.make("smoke").optimizer == OptimizerSpec("gd")
+
+
+# ------------------------------------------------------------------ other optimizers
+
+
+def test_heavy_ball_in_cli_syntax_is_the_momentum_update_and_claims_are_not_applicable():
+    """``optimizer=heavy_ball(momentum=0.5)`` with the seed-004 data: the run equals the
+    heavy-ball recursion written in NumPy on U V^T; the results name the optimizer, and the
+    seed's GD claims are *not applicable*, with their reason."""
+    overrides = {"optimizer": "heavy_ball(momentum=0.5)", "steps": 300, "nuclear": False}
+    res = lab.run(mc.NAME, "seed-004", overrides, out=None)
+    assert res.get("problem.optimizer") == "heavy_ball(momentum=0.5)"
+    prob, factors = low_rank.seed004()
+    M, mask = prob.target, prob.mask
+    U, V = factors[1].copy(), factors[0].T.copy()
+    mU, mV = np.zeros_like(U), np.zeros_like(V)
+    for _ in range(300):
+        diff = (U @ V.T - M) * mask
+        mU, mV = 0.5 * mU + diff @ V, 0.5 * mV + diff.T @ U
+        U, V = U - 0.01 * mU, V - 0.01 * mV
+    np.testing.assert_allclose(res.arrays["final_W"][0], U @ V.T, rtol=1e-9, atol=1e-12)
+    assert {c["id"] for c in res.claims} == {
+        f"{mc.NAME}/seed-004-recovery",
+        f"{mc.NAME}/seed-004-rank",
+    }
+    for claim in res.claims:
+        assert claim["measured"] is None and claim["error"] is None
+        assert "applies only when the optimizer is plain constant-step gd" in claim["reason"]
+    # The numbers are still there, for this optimizer.
+    assert 0 < res.scalars["members"][0]["final"]["relative_error"] < 1.0
+
+
+def test_low_rank_claims_need_gd_and_the_parts_they_read():
+    by_name = {c.id.split("/")[1]: c for c in mc.CLAIMS}
+    default = mc.MatrixCompletionConfig.make("default")
+    assert by_name["depth-lower-erank"].applicable(default)
+    assert by_name["depth2-nuclear"].applicable(default)
+    adam = mc.MatrixCompletionConfig.make("default", {"optimizer": "adam"})
+    assert not any(c.applicable(adam) for c in mc.CLAIMS)
+    no_nuclear = mc.MatrixCompletionConfig.make("default", {"nuclear": False})
+    assert not by_name["depth2-nuclear"].applicable(no_nuclear)
+    assert by_name["depth-lower-erank"].applicable(no_nuclear)
+    assert not by_name["depth-lower-erank"].applicable(
+        mc.MatrixCompletionConfig.make("default", {"depths": (2, 3)})
+    )
+    paper = mc.MatrixCompletionConfig.make("paper")
+    assert by_name["arora-error"].applicable(paper)
+    seed0 = mc.MatrixCompletionConfig.make("seed-000", {"depths": (2,)})
+    assert by_name["seed-000-recovery"].applicable(seed0)
+    assert not by_name["seed-000-spectrum"].applicable(seed0)
+
+
+def test_no_nuclear_reference_gives_not_applicable_rather_than_an_error():
+    res = lab.run(mc.NAME, "smoke", {"nuclear": False, "steps": 200}, out=None)
+    verdicts = {c["id"].split("/")[1]: c for c in res.claims}
+    assert verdicts["depth2-nuclear"]["reason"].startswith("not applicable")
+    assert verdicts["depth-lower-erank"]["error"] is None
+    assert verdicts["depth-lower-erank"]["reason"] is None
+
+
+def test_bad_optimizer_hyperparameters_are_config_errors_before_any_work():
+    with pytest.raises(ConfigError) as info:
+        lab.run(mc.NAME, "smoke", {"optimizer": "adam", "optimizer.beta2": "0.9"}, out=None)
+    assert info.value.param == "optimizer.beta2"
+    with pytest.raises(ConfigError) as info:
+        mc.MatrixCompletionConfig.make("smoke", {"optimizer": "adam(learning_rate=0.1)"})
+    assert info.value.param == "optimizer.learning_rate"

@@ -168,7 +168,7 @@ def test_equal_specs_share_one_compiled_program():
         ("optax:no_such_thing", "optimizer", "attribute of module"),
         ("adam(bb2=0.9)", "optimizer.bb2", "accepts"),
         ("adam(b1=2.0)", "optimizer.b1", "[0, 1)"),
-        ("adam(learning_rate=0.1)", "optimizer.learning_rate", "`learning_rate` field"),
+        ("adam(learning_rate=0.1)", "optimizer.learning_rate", "sets `learning_rate` itself"),
         ("user_optim:not_a_transformation", "optimizer", "GradientTransformation"),
     ],
 )

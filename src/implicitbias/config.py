@@ -17,6 +17,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
+from implicitbias._precision import precision
 from implicitbias.errors import ConfigError
 from implicitbias.optim.spec import RUNTIME, OptimizerSpec, parse_list, parse_scalar
 
@@ -240,8 +241,9 @@ class Config:
             value = getattr(self, f.name)
             if "runtime" in f.metadata:
                 specs = value if isinstance(value, tuple) else (value,)
-                for spec in specs:
-                    spec.check(f.name, f.metadata["runtime"])
+                with precision(getattr(self, "x64", True)):  # the trial build, as in the run
+                    for spec in specs:
+                        spec.check(f.name, f.metadata["runtime"])
                 continue
             items = value if isinstance(value, tuple) else (value,)
             for item in items:

@@ -4,6 +4,7 @@ Command::
 
     implicitbias run diagonal-net                  # 13 alphas x 2 models, ~20-40 s on 2 cores
     implicitbias run diagonal-net --preset smoke   # seconds
+    implicitbias run diagonal-net --set optimizer=adam --set optimizer.b2=0.99
 
 Setting: sparse regression with ``d >> n`` (Gaussian ``X``, a ``k``-sparse ``w*`` of unit
 norm, ``y = X w*``), the mean squared loss :math:`\\frac{1}{2n}\\lVert Xw - y\\rVert^2`, and
@@ -42,6 +43,13 @@ eta, eta/2, eta/4); the distance to the l1 interpolator falls at every alpha ste
 at alpha = 1e-4; the distance to the l2 interpolator is 1.6e-8 at alpha = 10; the test error
 :math:`\\lVert w - w^*\\rVert^2` goes from the l2 level (0.79) to 4e-5, towards the l1 level
 (~0: basis pursuit recovers ``w*``). See docs/experiments/diagonal-net.md.
+
+Any optimizer (``--set optimizer=...``, default ``gd``) runs the sweeps and the step-size
+study, with the same per-member steps (``lr_scale`` scales them); the distances to the
+Q_alpha, l1 and l2 interpolators are reported for it. The Q_alpha characterization and its
+limits are theorems about gradient flow, which GD with small steps follows: they apply to
+``gd`` (and ``sgd``, the same update on the full batch), and are *not applicable* to other
+optimizers. The step-size claim is about plain constant-step GD.
 """
 
 from __future__ import annotations
@@ -54,22 +62,31 @@ import numpy as np
 
 from implicitbias import engine
 from implicitbias.claims import Claim, Criterion
-from implicitbias.config import Config, param
+from implicitbias.config import Config, optimizer_param, param
 from implicitbias.datasets.sparse import sparse_regression
 from implicitbias.errors import ConfigError
 from implicitbias.experiments.registry import Experiment, register
-from implicitbias.optim import gd
+from implicitbias.optim.spec import OptimizerSpec
+from implicitbias.problems.diagonal import (
+    MODELS,
+    diagonal_loss,
+    diagonal_metrics,
+    initial_params,
+    predictor,
+)
 from implicitbias.runs.results import Results
 from implicitbias.theory import diagonal as theory
 
 NAME = "diagonal-net"
 WOODWORTH = "Woodworth et al. 2020 (COLT), Theorem 1"
-MODELS = ("square", "product")
+GRADIENT_DESCENT = ("gd", "sgd")
+"""Registry names of gradient descent (full batch here: ``sgd`` is the same update)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class DiagonalNetConfig(Config):
-    """Sparse regression with a diagonal linear network: which interpolator does GD pick?"""
+    """Sparse regression with a diagonal linear network: which interpolator does the
+    optimizer pick?"""
 
     n: int = param(40, "number of examples", low=1)
     d: int = param(200, "number of features (d > n)", low=2)
@@ -87,16 +104,19 @@ class DiagonalNetConfig(Config):
     imbalance: float = param(
         2.0, "product form: u(0) = c alpha, v(0) = alpha / c", low=0, low_open=True
     )
+    optimizer: OptimizerSpec = optimizer_param(
+        "gd", "optimizer of the alpha sweeps and of the step-size study (per-member steps)"
+    )
     lr_scale: float = param(
         0.5, "step = lr_scale / (4 L (B + 2 alpha^2)) (see the doc)", low=0, low_open=True
     )
-    steps: int = param(200_000, "GD steps", low=1)
+    steps: int = param(200_000, "optimizer steps", low=1)
     num_logs: int = param(100, "logged steps (log-spaced)", low=10)
     step_study: bool = param(True, "also run one alpha at several step sizes")
     step_study_alpha: float = param(0.03, "the alpha of the step-size study", low=0, low_open=True)
     step_study_steps: int = param(
         50_000,
-        "step-size study: GD steps at the full step (the "
+        "step-size study: optimizer steps at the full step (the "
         "run lasts step_study_steps / min fraction)",
         low=1,
     )
@@ -151,50 +171,8 @@ class DiagonalNetConfig(Config):
 
 
 # ---------------------------------------------------------------------------------------
-# the model (losses and in-loop metrics)
+# step sizes
 # ---------------------------------------------------------------------------------------
-def predictor(params: jnp.ndarray) -> jnp.ndarray:
-    """``w`` from the stacked factors: ``(2, d)`` -> u*u - v*v, ``(4, d)`` -> u+v+ - u-v-."""
-    if params.shape[0] == 2:
-        return params[0] ** 2 - params[1] ** 2
-    return params[0] * params[1] - params[2] * params[3]
-
-
-def diagonal_loss(params: jnp.ndarray, data: tuple[jnp.ndarray, jnp.ndarray]) -> jnp.ndarray:
-    """:math:`\\frac{1}{2n}\\lVert X w - y\\rVert^2` with ``w = predictor(params)``."""
-    X, y = data
-    return 0.5 * jnp.mean((X @ predictor(params) - y) ** 2)
-
-
-def diagonal_metrics(params, data, aux) -> dict[str, jnp.ndarray]:
-    """Relative distances of ``w`` to the Q_alpha (``q``), l1 and l2 interpolators; test
-    error :math:`\\lVert w - w^*\\rVert^2/\\lVert w^*\\rVert^2`; relative residual; l1 norm."""
-    X, y = data
-    w = predictor(params)
-
-    def rel(ref):
-        return jnp.linalg.norm(w - ref) / jnp.linalg.norm(ref)
-
-    return {
-        "dist_q": rel(aux["q"]),
-        "dist_l1": rel(aux["l1"]),
-        "dist_l2": rel(aux["l2"]),
-        "test": jnp.sum((w - aux["w_star"]) ** 2) / jnp.sum(aux["w_star"] ** 2),
-        "residual": jnp.linalg.norm(X @ w - y) / jnp.linalg.norm(y),
-        "l1_norm": jnp.sum(jnp.abs(w)),
-    }
-
-
-def initial_params(model: str, alphas: np.ndarray, d: int, imbalance: float) -> np.ndarray:
-    """``(B, 2, d)`` for ``square`` (all ``alpha``), ``(B, 4, d)`` for ``product``
-    (``u = c alpha``, ``v = alpha / c``)."""
-    a = np.asarray(alphas, dtype=np.float64)[:, None, None]
-    if model == "square":
-        return np.broadcast_to(a, (a.shape[0], 2, d)).copy()
-    scales = np.array([imbalance, 1 / imbalance, imbalance, 1 / imbalance])[None, :, None]
-    return np.broadcast_to(a * scales, (a.shape[0], 4, d)).copy()
-
-
 def learning_rates(
     model: str, alphas: np.ndarray, L: float, B: float, scale: float, imbalance: float = 1.0
 ) -> np.ndarray:
@@ -243,11 +221,11 @@ def _test(w: np.ndarray, w_star: np.ndarray) -> float:
     return float(np.sum((w - w_star) ** 2) / np.sum(w_star**2))
 
 
-def _train(model, cfg, X, y, inits, lrs, aux, steps, label):
+def _train(cfg, X, y, inits, lrs, aux, steps, label):
     return engine.train(
         diagonal_loss,
         inits,
-        gd,
+        cfg.optimizer,
         steps=steps,
         data=(X, y),
         hparams={"learning_rate": lrs},
@@ -256,7 +234,7 @@ def _train(model, cfg, X, y, inits, lrs, aux, steps, label):
         aux_axis={"q": 0, "l1": None, "l2": None, "w_star": None},
         num_logs=cfg.num_logs,
         spacing="log",
-        description=f"{NAME}: {label}",
+        description=f"{NAME}: {cfg.optimizer.label}, {label}",
         divergence_hint="lower lr_scale (the step bound assumes |w_i| <= B along the path).",
     )
 
@@ -265,19 +243,19 @@ def _sweep(model, cfg, X, y, alphas, refs, L, B, results: Results) -> None:
     inits = initial_params(model, alphas, cfg.d, cfg.imbalance)
     lrs = learning_rates(model, alphas, L, B, cfg.lr_scale, cfg.imbalance)
     aux = {"q": refs[model], "l1": refs["l1"], "l2": refs["l2"], "w_star": results.arrays["w_star"]}
-    traj = _train(model, cfg, X, y, inits, lrs, aux, cfg.steps, model)
+    traj = _train(cfg, X, y, inits, lrs, aux, cfg.steps, model)
     w = np.asarray(predictor(jnp.asarray(np.swapaxes(traj.params, 0, 1))))
     results.arrays[f"w_{model}"] = w
     results.arrays[f"lr_{model}"] = lrs
     if not results.metrics:  # the first model's metrics; the others under arrays
         results.scalars["problem"]["metrics_model"] = model
-        results.arrays["steps"] = traj.steps
+        results.steps = traj.steps
         results.metrics.update(traj.metrics)
     else:
         for name, values in traj.metrics.items():
             results.arrays[f"{model}_{name}"] = values
     final = {k: v[-1] for k, v in traj.metrics.items()}
-    if model == "square":
+    if model == "square" and _gd(cfg):
         _step_corrected(X, y, np.asarray(traj.params), alphas, results)
     dist_l1 = theory.relative_distance(w, refs["l1"])
     # Positive where the distance to l1 grows as alpha decreases (alphas are increasing).
@@ -334,7 +312,7 @@ def _step_study(cfg, X, y, refs, L, B, results: Results) -> None:
         "l2": refs["l2"],
         "w_star": results.arrays["w_star"],
     }
-    traj = _train("square", cfg, X, y, inits, lrs, aux, steps, "step-size study")
+    traj = _train(cfg, X, y, inits, lrs, aux, steps, "step-size study")
     w = np.asarray(predictor(jnp.asarray(np.swapaxes(traj.params, 0, 1))))
     gaps = theory.relative_distance(w, ref)
     results.arrays.update(
@@ -358,8 +336,8 @@ def _step_study(cfg, X, y, refs, L, B, results: Results) -> None:
 
 
 def run(cfg: DiagonalNetConfig) -> Results:
-    """References, one batched GD run per parameterization, the step-size study."""
-    results = Results(NAME, "", cfg.to_dict())
+    """References, one batched run per parameterization, the step-size study."""
+    results = Results()
     X, y, w_star = sparse_regression(
         cfg.n, cfg.d, cfg.k, noise=cfg.noise, signal=cfg.signal, seed=cfg.seed
     )
@@ -376,6 +354,7 @@ def run(cfg: DiagonalNetConfig) -> Results:
         "B": B,
         "alphas": alphas.tolist(),
         "steps": cfg.steps,
+        "optimizer": cfg.optimizer.label,
     }
     for model in cfg.model_list():
         _sweep(model, cfg, X, y, alphas, refs, L, B, results)
@@ -384,83 +363,144 @@ def run(cfg: DiagonalNetConfig) -> Results:
     return results
 
 
-def plot(results: Results) -> dict[str, Any]:
-    from implicitbias.experiments import diagonal_net_plots
-
-    return diagonal_net_plots.all_figures(results)
-
-
 # ---------------------------------------------------------------------------------------
 # claims
 # ---------------------------------------------------------------------------------------
+def _gd(cfg: DiagonalNetConfig) -> bool:
+    """Gradient descent (any step schedule): the Q_alpha theory's algorithm at small steps."""
+    return cfg.optimizer.name in GRADIENT_DESCENT and cfg.optimizer.fn is None
+
+
+def _plain_gd(cfg: DiagonalNetConfig) -> bool:
+    return _gd(cfg) and not cfg.optimizer.hparams
+
+
+def _square(cfg: DiagonalNetConfig) -> bool:
+    return _gd(cfg) and "square" in cfg.model_list()
+
+
+def _product(cfg: DiagonalNetConfig) -> bool:
+    return _gd(cfg) and "product" in cfg.model_list()
+
+
+def _step_size(cfg: DiagonalNetConfig) -> bool:
+    return _plain_gd(cfg) and cfg.step_study
+
+
+_FLOW = "the theorem is for gradient flow; GD with small steps tracks it"
+_GD = "the optimizer is gd (" + _FLOW + ")"
 _DEFAULT = {"quick": "default", "full": "long"}
+STEP_SOURCE = (
+    "derived in implicitbias.theory.diagonal.gd_effective_alpha; cf. Even et al. 2023 (NeurIPS)"
+)
 
-
-def _claim(name, statement, quantity, measure, criterion, source=WOODWORTH):
-    return Claim.legacy(
-        f"{NAME}/{name}",
-        statement,
-        source,
-        NAME,
-        _DEFAULT,
-        quantity,
-        measure,
-        criterion,
-        ("smoke",),
-    )
-
+KEYS = (
+    "problem.steps",
+    "problem.metrics_model",
+    "problem.optimizer",
+    "references.l1_test_error",
+    "references.l2_test_error",
+    "references.l1_norm_l1",
+    "references.l1_norm_l2",
+    "references.l1_feasibility",
+    "square.max_dist_q",
+    "square.dist_q",
+    "square.dist_l1",
+    "square.dist_l2",
+    "square.test_error",
+    "square.residual",
+    "square.largest_rise_of_dist_l1_as_alpha_falls",
+    "square.dist_l1_at_smallest_alpha",
+    "square.dist_l2_at_largest_alpha",
+    "product.max_dist_q",
+    "product.dist_q",
+    "product.dist_l1",
+    "product.dist_l2",
+    "product.test_error",
+    "product.residual",
+    "square_step_corrected.dist_q",
+    "step_study.order_in_step",
+)
+"""Every results key that the claims, plots and tests read."""
 
 CLAIMS = (
-    _claim(
-        "q-alpha",
-        "GD on w = u*u - v*v from u = v = alpha reaches the minimizer of Q_alpha "
+    Claim(
+        id=f"{NAME}/q-alpha",
+        statement="GD on w = u*u - v*v from u = v = alpha reaches the minimizer of Q_alpha "
         "among interpolators, for every alpha of the sweep.",
-        "max over alphas of ||w_GD - w_Qalpha|| / ||w_Qalpha||",
-        lambda r: r.get("square.max_dist_q"),
-        Criterion("<=", 0.01),
+        source=WOODWORTH,
+        quantity="max over alphas of ||w_GD - w_Qalpha|| / ||w_Qalpha||",
+        measure="square.max_dist_q",
+        criterion=Criterion("<=", 0.01),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_square,
+        requires=_GD + " and the square model is run",
     ),
-    _claim(
-        "q-alpha-product",
-        "GD on w = u+ v+ - u- v- (u = c alpha, v = alpha/c) reaches the "
+    Claim(
+        id=f"{NAME}/q-alpha-product",
+        statement="GD on w = u+ v+ - u- v- (u = c alpha, v = alpha/c) reaches the "
         "minimizer of Q_alpha_eff, alpha_eff = alpha sqrt((c^2+c^-2)/2).",
-        "max over alphas of ||w_GD - w_Qalpha_eff|| / ||w_Qalpha_eff||",
-        lambda r: r.get("product.max_dist_q"),
-        Criterion("<=", 0.01),
         source="derived in implicitbias.theory.diagonal, after " + WOODWORTH,
+        quantity="max over alphas of ||w_GD - w_Qalpha_eff|| / ||w_Qalpha_eff||",
+        measure="product.max_dist_q",
+        criterion=Criterion("<=", 0.01),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_product,
+        requires=_GD + " and the product model is run",
     ),
-    _claim(
-        "l1-falls",
-        "The distance of GD's solution to the min-l1 interpolator falls as alpha -> 0.",
-        "largest increase of ||w_GD - w_l1|| / ||w_l1|| from one alpha to the next smaller "
-        "one, in units of its largest value (<= 0: it never rises)",
-        lambda r: r.get("square.largest_rise_of_dist_l1_as_alpha_falls"),
-        Criterion("<=", 0.0),
+    Claim(
+        id=f"{NAME}/l1-falls",
+        statement="The distance of GD's solution to the min-l1 interpolator falls as alpha -> 0.",
+        source=WOODWORTH,
+        quantity="largest increase of ||w_GD - w_l1|| / ||w_l1|| from one alpha to the next "
+        "smaller one, in units of its largest value (<= 0: it never rises)",
+        measure="square.largest_rise_of_dist_l1_as_alpha_falls",
+        criterion=Criterion("<=", 0.0),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_square,
+        requires=_GD + " and the square model is run",
     ),
-    _claim(
-        "l1-limit",
-        "For small alpha GD's solution is close to the min-l1 interpolator.",
-        "||w_GD - w_l1|| / ||w_l1|| at the smallest alpha",
-        lambda r: r.get("square.dist_l1_at_smallest_alpha"),
-        Criterion("<=", 0.05),
+    Claim(
+        id=f"{NAME}/l1-limit",
+        statement="For small alpha GD's solution is close to the min-l1 interpolator.",
+        source=WOODWORTH,
+        quantity="||w_GD - w_l1|| / ||w_l1|| at the smallest alpha",
+        measure="square.dist_l1_at_smallest_alpha",
+        criterion=Criterion("<=", 0.05),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_square,
+        requires=_GD + " and the square model is run",
     ),
-    _claim(
-        "l2-limit",
-        "For large alpha GD's solution is the min-l2 interpolator.",
-        "||w_GD - w_l2|| / ||w_l2|| at the largest alpha",
-        lambda r: r.get("square.dist_l2_at_largest_alpha"),
-        Criterion("<=", 0.01),
+    Claim(
+        id=f"{NAME}/l2-limit",
+        statement="For large alpha GD's solution is the min-l2 interpolator.",
+        source=WOODWORTH,
+        quantity="||w_GD - w_l2|| / ||w_l2|| at the largest alpha",
+        measure="square.dist_l2_at_largest_alpha",
+        criterion=Criterion("<=", 0.01),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_square,
+        requires=_GD + " and the square model is run",
     ),
-    _claim(
-        "step-size",
-        "GD's gap to the Q_alpha minimizer is a finite-step effect, first "
+    Claim(
+        id=f"{NAME}/step-size",
+        statement="GD's gap to the Q_alpha minimizer is a finite-step effect, first "
         "order in the step eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2).",
-        "|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step of the "
-        "step-size study (every step size runs steps / min(fraction) steps, so the larger "
-        "steps run for a longer time eta * steps)",
-        lambda r: abs(r.get("step_study.order_in_step") - 1.0),
-        Criterion("<=", 0.1),
-        source="derived in implicitbias.theory.diagonal.gd_effective_alpha; cf. Even et al. "
-        "2023 (NeurIPS)",
+        source=STEP_SOURCE,
+        quantity="|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step "
+        "of the step-size study (every step size runs steps / min(fraction) steps, so the "
+        "larger steps run for a longer time eta * steps)",
+        measure=lambda r: abs(r.get("step_study.order_in_step") - 1.0),
+        criterion=Criterion("<=", 0.1),
+        presets=_DEFAULT,
+        also=("smoke",),
+        applies=_step_size,
+        requires="the optimizer is plain constant-step gd and step_study is on",
     ),
 )
 
@@ -471,8 +511,9 @@ EXPERIMENT = register(
         "interpolator, through the Q_alpha minimizers",
         config_cls=DiagonalNetConfig,
         run=run,
-        plot=plot,
+        plots="implicitbias.experiments.diagonal_net_plots",
         claims=CLAIMS,
+        keys=KEYS,
         doc=__doc__ or "",
     )
 )

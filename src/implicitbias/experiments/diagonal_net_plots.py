@@ -12,6 +12,11 @@ from implicitbias.runs.results import Results
 _STYLE = {"square": ("tab:blue", "o", "u*u - v*v"), "product": ("tab:orange", "s", "u+v+ - u-v-")}
 
 
+def _opt(results: Results) -> str:
+    """The optimizer actually used, as written on the command line."""
+    return str(results.scalars.get("problem", {}).get("optimizer", "gd"))
+
+
 def _models(results: Results) -> list[str]:
     return [m for m in ("square", "product") if m in results.scalars]
 
@@ -21,9 +26,10 @@ def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def distances_figure(results: Results) -> Any:
-    """Distance to the l1 and l2 interpolators vs alpha (GD markers, Q_alpha lines), and
-    the l1 norm of the solution between the two levels."""
+    """Distance to the l1 and l2 interpolators vs alpha (trained: markers, Q_alpha: lines),
+    and the l1 norm of the solution between the two levels."""
     fig, (ax1, ax2) = figure(1, 2, size=(11.0, 4.2))
+    opt = _opt(results)
     alphas = results.arrays["alphas"]
     w_l1, w_l2 = results.arrays["w_l1"], results.arrays["w_l2"]
     for model in _models(results):
@@ -35,7 +41,7 @@ def distances_figure(results: Results) -> Any:
             marker,
             color=color,
             ms=5,
-            label=f"GD {label}: to l1",
+            label=f"{opt} {label}: to l1",
         )
         ax1.loglog(
             alphas,
@@ -44,7 +50,7 @@ def distances_figure(results: Results) -> Any:
             color=color,
             ms=5,
             mfc="none",
-            label=f"GD {label}: to l2",
+            label=f"{opt} {label}: to l2",
         )
         ax1.loglog(alphas, _rel(q, w_l1), "-", color=color, lw=1)
         ax1.loglog(alphas, np.maximum(_rel(q, w_l2), 1e-16), "--", color=color, lw=1)
@@ -55,7 +61,7 @@ def distances_figure(results: Results) -> Any:
             color=color,
             ms=5,
             lw=1,
-            label=f"GD {label}",
+            label=f"{opt} {label}",
         )
     ax1.plot([], [], "k-", lw=1, label="Q_alpha minimizer: to l1")
     ax1.plot([], [], "k--", lw=1, label="Q_alpha minimizer: to l2")
@@ -117,18 +123,18 @@ def q_match_figure(results: Results) -> Any:
     ax1.set(
         xlabel="init scale alpha",
         ylabel="relative",
-        title=f"GD ({steps} steps) vs the Q_alpha minimizer",
+        title=f"{_opt(results)} ({steps} steps) vs the Q_alpha minimizer",
     )
     ax1.legend(fontsize=7)
     if has_study:
         study = results.scalars["step_study"]
         lrs, gaps = np.asarray(study["learning_rates"]), np.asarray(study["dist_q"])
         ax2 = axes[1]
-        ax2.loglog(lrs, gaps, "o-", label="measured")
+        ax2.loglog(lrs, gaps, "o-", label=f"measured, {_opt(results)}")
         ax2.loglog(lrs, gaps[0] * lrs / lrs[0], "k--", lw=1, label="proportional to the step")
         ax2.set(
-            xlabel="GD step eta",
-            ylabel="||w_GD - w_Qalpha|| / ||w_Qalpha||",
+            xlabel="step eta",
+            ylabel="||w - w_Qalpha|| / ||w_Qalpha||",
             title=f"Finite-step gap at alpha = {study['alpha']:g} (equal eta x steps)",
         )
         ax2.legend(fontsize=8)
@@ -140,6 +146,7 @@ def test_error_figure(results: Results) -> Any:
     fig, (ax1, ax2) = figure(1, 2, size=(11.0, 4.2))
     alphas = results.arrays["alphas"]
     l1, l2 = results.get("references.l1_test_error"), results.get("references.l2_test_error")
+    opt = _opt(results)
     for ax, log in ((ax1, False), (ax2, True)):
         for model in _models(results):
             color, marker, label = _STYLE[model]
@@ -150,7 +157,7 @@ def test_error_figure(results: Results) -> Any:
                 color=color,
                 ms=5,
                 lw=1,
-                label=f"GD {label}",
+                label=f"{opt} {label}",
             )
         reference_line(ax, l2, f"min-l2 interpolator ({l2:.3g})", color="tab:red")
         if l1 > 0 and (not log or l1 > 1e-12):
@@ -181,7 +188,7 @@ def weights_figure(results: Results) -> Any:
     for ax, i in zip(np.atleast_1d(axes), picks, strict=True):
         ax.vlines(idx, 0, w_star, color="0.6", lw=2, label="w*")
         ax.plot(idx, q[i], "x", color="k", ms=4, label="Q_alpha minimizer")
-        ax.plot(idx, w[i], ".", color="tab:blue", ms=4, label="GD")
+        ax.plot(idx, w[i], ".", color="tab:blue", ms=4, label=_opt(results))
         ax.axhline(0, color="0.8", lw=0.5)
         ax.set(ylabel=f"alpha = {alphas[i]:.2g}")
     np.atleast_1d(axes)[0].legend(fontsize=7, ncol=3)
@@ -197,7 +204,7 @@ def training_figure(results: Results) -> Any:
     from matplotlib import colormaps
 
     fig, (ax1, ax2) = figure(1, 2, size=(11.0, 4.2))
-    t = results.arrays["steps"].astype(float)
+    t = np.asarray(results.steps, dtype=float)
     keep = t >= 1
     alphas = results.arrays["alphas"]
     cmap = colormaps["viridis"]
@@ -212,7 +219,9 @@ def training_figure(results: Results) -> Any:
         )
         ax2.loglog(t[keep], results.metrics["dist_q"][keep, m], color=color, lw=1)
     model = _STYLE[results.get("problem.metrics_model")][2]
-    ax1.set(xlabel="step", ylabel="||Xw - y|| / ||y||", title=f"Residual ({model})")
+    ax1.set(
+        xlabel="step", ylabel="||Xw - y|| / ||y||", title=f"Residual ({model}, {_opt(results)})"
+    )
     ax1.legend(fontsize=6, title="alpha", title_fontsize=7, ncol=2)
     ax2.set(
         xlabel="step",

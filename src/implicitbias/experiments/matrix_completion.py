@@ -6,14 +6,16 @@ Command::
     implicitbias run matrix-completion --preset seed-004  # seed 004 Experiment 2, exactly
     implicitbias run matrix-completion --preset seed-000  # seed 000 section 4, exactly
     implicitbias run matrix-completion --preset paper     # Arora et al. 2019, 100x100 rank 5
+    implicitbias run matrix-completion --set optimizer=adam --set learning_rate=1e-3
 
 Setting: a ground truth ``M`` (d x d, rank r), seen through a mask of observed entries or
 through Gaussian measurements. The model is the end-to-end matrix :math:`W = W_L\\cdots
 W_1` of ``L`` square factors (``L = 1``: ``W`` itself), from a small init (Gaussian,
-orthogonal or scaled identity), trained by full-batch GD on the squared error of the
-observations. Depths, init scales, seeds and observation counts are the members of ONE
-batched, compiled run (shallower members pad their product with identity slots that GD
-never moves). float64.
+orthogonal or scaled identity), trained by full-batch GD (or the ``optimizer`` of the
+config) on the squared error of the observations. Depths, init scales, seeds and
+observation counts are the members of ONE batched, compiled run (shallower members pad
+their product with identity slots that get no gradient; the batch is built in
+:mod:`implicitbias.datasets.completion`). float64.
 
 References: the nuclear-norm minimizer subject to the observations (cvxpy, SCS), and the
 truth. Theory: Gunasekar et al. 2017 (NeurIPS) conjecture that depth 2 with an
@@ -29,23 +31,29 @@ is 0.7 % above the minimizer's. ``seed-004`` recovers the rank-1 matrix (error 1
 ``seed-000`` does not recover anything in its 8000 steps (error 0.995: its step is divided
 by the 52 observed entries). ``paper``, 2000 entries: depth 3 and 4 reach 0.03 and 0.05
 where depth 2 (0.37) and the nuclear-norm minimizer (0.24) fail.
+
+Any optimizer (``--set optimizer=...``, default ``gd``) trains the members with the
+config's ``learning_rate``; errors, effective ranks and nuclear norms are reported for it
+and the figures carry its name. The claims are statements about gradient descent (or
+flow) from a small init: with another optimizer they are *not applicable*; the seed
+presets' claims are about the seeds' own constant-step GD.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from typing import Any, Literal
 
 import numpy as np
 
 from implicitbias import engine
 from implicitbias.claims import Claim, Criterion
-from implicitbias.config import Config, param
+from implicitbias.config import Config, optimizer_param, param
 from implicitbias.datasets import low_rank
+from implicitbias.datasets.completion import build, end_to_end, member_data
 from implicitbias.errors import ConfigError
 from implicitbias.experiments.registry import Experiment, register
-from implicitbias.optim import gd
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.factorization import (
     TOP_SINGULAR,
     completion_loss,
@@ -56,11 +64,13 @@ from implicitbias.runs.results import Results
 from implicitbias.theory import nuclear
 
 NAME = "matrix-completion"
+GRADIENT_DESCENT = ("gd", "sgd")
+"""Registry names of gradient descent (full batch here: ``sgd`` is the same update)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class MatrixCompletionConfig(Config):
-    """Low-rank recovery by GD on a deep matrix factorization."""
+    """Low-rank recovery by training a deep matrix factorization (GD by default)."""
 
     source: Literal["random", "seed-000", "seed-004"] = param(
         "random", "data and inits: fresh draws, or a seed snippet's stream draw for draw"
@@ -94,11 +104,12 @@ class MatrixCompletionConfig(Config):
         "expected Frobenius norm of the initial end-to-end matrix (product)",
     )
     seeds: int = param(1, "number of seeds (seed, seed+1, ...), each a new truth and mask", low=1)
-    learning_rate: float = param(0.2, "GD step", low=0, low_open=True)
+    optimizer: OptimizerSpec = optimizer_param("gd", "optimizer of every member (one batched run)")
+    learning_rate: float = param(0.2, "step size of the optimizer", low=0, low_open=True)
     reduction: Literal["sum", "mean"] = param(
         "sum", "loss: half the sum of squared errors, or that divided by the number of observations"
     )
-    steps: int = param(20_000, "GD steps", low=1)
+    steps: int = param(20_000, "optimizer steps", low=1)
     num_logs: int = param(150, "log-spaced logged steps", low=10)
     nuclear: bool = param(True, "solve the nuclear-norm minimizer (cvxpy, SCS)")
     match_error: float = param(
@@ -182,112 +193,6 @@ class MatrixCompletionConfig(Config):
 
 
 # ---------------------------------------------------------------------------------------
-# problems and members
-# ---------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Member:
-    """One trained model: which problem, depth and init scale."""
-
-    problem: int
-    seed: int
-    count: int
-    depth: int
-    init_scale: float
-
-
-def build(cfg: MatrixCompletionConfig) -> tuple[list, list[Member], np.ndarray]:
-    """The problems, the members and their initial factors ``(B, L_max, d, d)``."""
-    if cfg.source == "seed-000":
-        return _seed000(cfg)
-    if cfg.source == "seed-004":
-        return _seed004(cfg)
-    lmax = max(cfg.depths)
-    problems, members, inits = [], [], []
-    for s in range(cfg.seeds):
-        seed = cfg.seed + s
-        rs = np.random.RandomState(seed)
-        M = low_rank.low_rank(cfg.d, cfg.rank, rs, normalize=cfg.normalize)
-        for prob in _observe(cfg, M, rs):
-            problems.append(prob)
-            for depth, alpha in itertools.product(cfg.depths, cfg.init_scales):
-                members.append(Member(len(problems) - 1, seed, prob.num_observed, depth, alpha))
-                # The same base draws for every depth and scale of a seed.
-                f = low_rank.factor_init(
-                    cfg.init, depth, cfg.d, alpha, np.random.RandomState([seed, 1]), cfg.init_per
-                )
-                inits.append(_pad(f, lmax))
-    return problems, members, np.stack(inits)
-
-
-def _observe(cfg: MatrixCompletionConfig, M: np.ndarray, rs) -> list[low_rank.Problem]:
-    if cfg.observation == "mask":
-        masks = (
-            low_rank.nested_masks(cfg.d, cfg.counts, rs)
-            if cfg.counts
-            else [low_rank.bernoulli_mask(cfg.d, cfg.fraction, rs)]
-        )
-        return [low_rank.Problem(M, mask) for mask in masks]
-    counts = cfg.counts or (max(1, round(cfg.fraction * cfg.d**2)),)
-    out = []
-    for m in counts:
-        A, y = low_rank.gaussian_sensing(M, m, rs)
-        out.append(low_rank.Problem(M, A=A, y=y))
-    return out
-
-
-def _pad(factors: np.ndarray, lmax: int) -> np.ndarray:
-    out = np.zeros((lmax, *factors.shape[1:]))
-    out[: factors.shape[0]] = factors
-    return out
-
-
-def _seed000(cfg):
-    prob, deep, direct = low_rank.seed000(cfg.d, cfg.rank, cfg.fraction, cfg.init_scales[0])
-    lmax = max(cfg.depths)
-    members = [Member(0, 42, prob.num_observed, L, cfg.init_scales[0]) for L in cfg.depths]
-    inits = [_pad(deep if L == 2 else direct, lmax) for L in cfg.depths]
-    return [prob], members, np.stack(inits)
-
-
-def _seed004(cfg):
-    prob, factors = low_rank.seed004(cfg.d, cfg.rank, cfg.fraction, cfg.init_scales[0])
-    return [prob], [Member(0, 42, prob.num_observed, 2, cfg.init_scales[0])], factors[None]
-
-
-def member_data(cfg, problems, members) -> dict[str, np.ndarray]:
-    """Per-member data (stacked on axis 0) for the engine."""
-    lmax = max(cfg.depths)
-    rows = []
-    for m in members:
-        p = problems[m.problem]
-        if p.num_observed == 0:
-            raise ConfigError(
-                "fraction",
-                f"a fraction that observes at least one entry (seed {m.seed} drew none)",
-                cfg.fraction,
-            )
-        row = {
-            "target": p.target,
-            "active": np.arange(lmax) < m.depth,
-            "scale": np.asarray(1.0 / p.num_observed if cfg.reduction == "mean" else 1.0),
-        }
-        if p.mask is not None:
-            row["mask"] = p.mask.astype(np.float64)
-        else:
-            row.update(A=p.A, y=p.y)
-        rows.append(row)
-    return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
-
-
-def end_to_end(factors: np.ndarray, depth: int) -> np.ndarray:
-    """:math:`W_L\\cdots W_1` in NumPy (an independent product for the reported numbers)."""
-    W = factors[0]
-    for layer in factors[1:depth]:
-        W = layer @ W
-    return W
-
-
-# ---------------------------------------------------------------------------------------
 # measuring
 # ---------------------------------------------------------------------------------------
 def describe_matrix(W: np.ndarray, prob: low_rank.Problem) -> dict[str, Any]:
@@ -355,14 +260,14 @@ def _nuclear_reference(problems) -> list[dict[str, Any]]:
 
 def run(cfg: MatrixCompletionConfig) -> Results:
     """Train every member in one batched run; compare with the nuclear-norm minimizer."""
-    results = Results(NAME, "", cfg.to_dict())
+    results = Results()
     problems, members, inits = build(cfg)
     data = member_data(cfg, problems, members)
     loss = completion_loss if cfg.observation == "mask" else sensing_loss
     traj = engine.train(
         loss,
         inits,
-        gd,
+        cfg.optimizer,
         steps=cfg.steps,
         data=data,
         data_axis=0,
@@ -370,13 +275,21 @@ def run(cfg: MatrixCompletionConfig) -> Results:
         metrics=recovery_metrics,
         num_logs=cfg.num_logs,
         spacing="log",
-        description=f"{NAME}: GD",
+        description=f"{NAME}: {cfg.optimizer.label}",
         divergence_hint=lambda b: (
             f"lower the learning rate (member {b}: depth "
             f"{members[b].depth}, init {members[b].init_scale:g})"
         ),
     )
+    results.steps = traj.steps
     results.metrics.update(traj.metrics)
+    results.scalars["problem"] = {
+        "optimizer": cfg.optimizer.label,
+        "learning_rate": cfg.learning_rate,
+        "steps": cfg.steps,
+        "compile_seconds": traj.compile_seconds,
+        "run_seconds": traj.run_seconds,
+    }
     finals = np.stack(
         [end_to_end(np.asarray(traj.params[b]), m.depth) for b, m in enumerate(members)]
     )
@@ -402,7 +315,6 @@ def run(cfg: MatrixCompletionConfig) -> Results:
     ]
     k = min(TOP_SINGULAR, cfg.d)
     results.arrays.update(
-        steps=traj.steps,
         final_W=finals,
         singular_values=np.stack([traj.metrics[f"sv{i + 1}"] for i in range(k)], axis=-1),
         final_spectra=np.stack([nuclear.singular_values(W) for W in finals]),
@@ -508,12 +420,6 @@ def _deep_vs_shallow(by_count) -> dict[str, Any]:
     }
 
 
-def plot(results: Results) -> dict[str, Any]:
-    from implicitbias.experiments import matrix_completion_plots
-
-    return matrix_completion_plots.all_figures(results)
-
-
 # ---------------------------------------------------------------------------------------
 # claims
 # ---------------------------------------------------------------------------------------
@@ -528,104 +434,158 @@ def _only(results: Results, depth: int) -> dict[str, Any]:
     return rows[0]["final"]
 
 
-def _claim(name, statement, source, presets, quantity, measure, criterion, also=()):
-    return Claim.legacy(
-        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
-    )
+def _gd(cfg: MatrixCompletionConfig) -> bool:
+    """Gradient descent (any step schedule), the algorithm of the low-rank theory."""
+    return cfg.optimizer.name in GRADIENT_DESCENT and cfg.optimizer.fn is None
 
 
+def _plain_gd(cfg: MatrixCompletionConfig) -> bool:
+    return _gd(cfg) and not cfg.optimizer.hparams
+
+
+def _depth_vs_direct_applies(cfg: MatrixCompletionConfig) -> bool:
+    return _gd(cfg) and 1 in cfg.depths and max(cfg.depths) >= 2
+
+
+def _nuclear_applies(cfg: MatrixCompletionConfig) -> bool:
+    return _gd(cfg) and cfg.nuclear and 2 in cfg.depths
+
+
+def _arora_applies(cfg: MatrixCompletionConfig) -> bool:
+    return _nuclear_applies(cfg) and max(cfg.depths) >= 3
+
+
+_GD = (
+    "the optimizer is gd (the theory is for gradient descent or flow from a small init: "
+    + GUNASEKAR
+    + "; "
+    + ARORA
+    + ")"
+)
+_SEED_GD = "the optimizer is plain constant-step gd (the seed's own update)"
 _DEFAULT = {"quick": "default", "full": "default"}
 _SEED4 = {"quick": "seed-004", "full": "seed-004"}
 _SEED0 = {"quick": "seed-000", "full": "seed-000"}
+_DEEP_VS_DIRECT = "summary.depth_vs_direct.max_ratio"
+_NUCLEAR_GAP = "summary.nuclear_gap_depth2.max_abs"
+
+KEYS = (
+    "problem.optimizer",
+    "members",
+    "truth",
+    "nuclear",
+    "summary.by_count",
+    _DEEP_VS_DIRECT,
+    _NUCLEAR_GAP,
+    "summary.deep_vs_shallow.error_ratio",
+    "summary.deep_vs_shallow.erank_ratio",
+)
+"""Every results key that the claims, plots and tests read."""
 
 CLAIMS = (
-    _claim(
-        "seed-004-recovery",
-        "Seed 004 Experiment 2: GD on U V^T from a 1e-3 init "
+    Claim(
+        id=f"{NAME}/seed-004-recovery",
+        statement="Seed 004 Experiment 2: GD on U V^T from a 1e-3 init "
         "recovers the rank-1 matrix from 60% of its entries.",
-        "seed 004, Experiment 2",
-        _SEED4,
-        "relative error ||W - M||_F / ||M||_F after 20000 steps "
+        source="seed 004, Experiment 2",
+        quantity="relative error ||W - M||_F / ||M||_F after 20000 steps "
         "(recovered: <= 1e-3, the criterion of Candes & Recht 2009's experiments)",
-        lambda r: _only(r, 2)["relative_error"],
-        Criterion("<=", 1e-3),
+        measure=lambda r: _only(r, 2)["relative_error"],
+        criterion=Criterion("<=", 1e-3),
+        presets=_SEED4,
+        applies=_plain_gd,
+        requires=_SEED_GD,
     ),
-    _claim(
-        "seed-004-rank",
-        "Seed 004 Experiment 2: the singular values beyond the first stay "
+    Claim(
+        id=f"{NAME}/seed-004-rank",
+        statement="Seed 004 Experiment 2: the singular values beyond the first stay "
         "near zero (the solution is rank 1).",
-        "seed 004, Experiment 2",
-        _SEED4,
-        "effective rank (Roy & Vetterli 2007) of the final W (rank 1: 1)",
-        lambda r: _only(r, 2)["effective_rank"],
-        Criterion("<=", 1.1),
+        source="seed 004, Experiment 2",
+        quantity="effective rank (Roy & Vetterli 2007) of the final W (rank 1: 1)",
+        measure=lambda r: _only(r, 2)["effective_rank"],
+        criterion=Criterion("<=", 1.1),
+        presets=_SEED4,
+        applies=_plain_gd,
+        requires=_SEED_GD,
     ),
-    _claim(
-        "depth-lower-erank",
-        "A deep factorization (depth >= 2) reaches a lower effective "
+    Claim(
+        id=f"{NAME}/depth-lower-erank",
+        statement="A deep factorization (depth >= 2) reaches a lower effective "
         "rank than depth 1 at equal training loss.",
-        GUNASEKAR + "; " + ARORA,
-        _DEFAULT,
-        "max over deep members of erank(depth L) / erank(depth 1), each where it first "
-        "fits the observations to `match_error` relative error",
-        lambda r: r.get("summary.depth_vs_direct.max_ratio"),
-        Criterion("<", 1.0),
+        source=GUNASEKAR + "; " + ARORA,
+        quantity="max over deep members of erank(depth L) / erank(depth 1), each where it "
+        "first fits the observations to `match_error` relative error",
+        measure=_DEEP_VS_DIRECT,
+        criterion=Criterion("<", 1.0),
+        presets=_DEFAULT,
         also=("smoke",),
+        applies=_depth_vs_direct_applies,
+        requires=_GD + " and depths include 1 and a depth >= 2",
     ),
-    _claim(
-        "depth2-nuclear",
-        "With a small init, depth 2 converges to (nearly) the minimum "
+    Claim(
+        id=f"{NAME}/depth2-nuclear",
+        statement="With a small init, depth 2 converges to (nearly) the minimum "
         "nuclear norm among matrices that fit the observations.",
-        GUNASEKAR,
-        _DEFAULT,
-        "max over seeds of |(||W||_* - ||X_nuc||_*)| / ||X_nuc||_* for depth 2 at the "
-        "smallest init ('a few percent': <= 0.05)",
-        lambda r: r.get("summary.nuclear_gap_depth2.max_abs"),
-        Criterion("<=", 0.05),
+        source=GUNASEKAR,
+        quantity="max over seeds of |(||W||_* - ||X_nuc||_*)| / ||X_nuc||_* for depth 2 at "
+        "the smallest init ('a few percent': <= 0.05)",
+        measure=_NUCLEAR_GAP,
+        criterion=Criterion("<=", 0.05),
+        presets=_DEFAULT,
         also=("smoke",),
+        applies=_nuclear_applies,
+        requires=_GD + ", nuclear is on and depths include 2",
     ),
-    _claim(
-        "arora-error",
-        "With few observations (2000 of 100x100, rank 5), depth >= 3 "
+    Claim(
+        id=f"{NAME}/arora-error",
+        statement="With few observations (2000 of 100x100, rank 5), depth >= 3 "
         "reconstructs better than depth 2 and than the nuclear-norm minimizer.",
-        ARORA,
-        {"full": "paper"},
-        "max over depths >= 3 of relative error / min(depth 2's, the "
+        source=ARORA,
+        quantity="max over depths >= 3 of relative error / min(depth 2's, the "
         "nuclear-norm minimizer's) at the fewest observations",
-        lambda r: r.get("summary.deep_vs_shallow.error_ratio"),
-        Criterion("<", 1.0),
+        measure="summary.deep_vs_shallow.error_ratio",
+        criterion=Criterion("<", 1.0),
+        presets={"full": "paper"},
+        applies=_arora_applies,
+        requires=_GD + ", nuclear is on and depths include 2 and a depth >= 3",
     ),
-    _claim(
-        "arora-erank",
-        "With few observations, depth >= 3 finds lower effective rank than "
+    Claim(
+        id=f"{NAME}/arora-erank",
+        statement="With few observations, depth >= 3 finds lower effective rank than "
         "depth 2 and than the nuclear-norm minimizer.",
-        ARORA,
-        {"full": "paper"},
-        "max over depths >= 3 of effective rank / min(depth 2's, the minimizer's) at the "
-        "fewest observations",
-        lambda r: r.get("summary.deep_vs_shallow.erank_ratio"),
-        Criterion("<", 1.0),
+        source=ARORA,
+        quantity="max over depths >= 3 of effective rank / min(depth 2's, the minimizer's) "
+        "at the fewest observations",
+        measure="summary.deep_vs_shallow.erank_ratio",
+        criterion=Criterion("<", 1.0),
+        presets={"full": "paper"},
+        applies=_arora_applies,
+        requires=_GD + ", nuclear is on and depths include 2 and a depth >= 3",
     ),
-    _claim(
-        "seed-000-recovery",
-        "Seed 000 section 4: the depth-2 factorization W2 W1 "
+    Claim(
+        id=f"{NAME}/seed-000-recovery",
+        statement="Seed 000 section 4: the depth-2 factorization W2 W1 "
         "recovers the rank-2 matrix from 50% of its entries (8000 steps, lr 0.002, "
         "gradient / number observed).",
-        "seed 000, section 4",
-        _SEED0,
-        "relative error ||W2 W1 - M||_F / ||M||_F (recovered: <= 0.1, a loose bar)",
-        lambda r: _only(r, 2)["relative_error"],
-        Criterion("<=", 0.1),
+        source="seed 000, section 4",
+        quantity="relative error ||W2 W1 - M||_F / ||M||_F (recovered: <= 0.1, a loose bar)",
+        measure=lambda r: _only(r, 2)["relative_error"],
+        criterion=Criterion("<=", 0.1),
+        presets=_SEED0,
+        applies=lambda cfg: _plain_gd(cfg) and 2 in cfg.depths,
+        requires=_SEED_GD + " and depths include 2",
     ),
-    _claim(
-        "seed-000-spectrum",
-        "Seed 000 section 4: direct optimization spreads energy "
+    Claim(
+        id=f"{NAME}/seed-000-spectrum",
+        statement="Seed 000 section 4: direct optimization spreads energy "
         "across all singular values, the deep factorization does not.",
-        "seed 000, section 4",
-        _SEED0,
-        "effective rank of W2 W1 / effective rank of the direct solution",
-        lambda r: _only(r, 2)["effective_rank"] / _only(r, 1)["effective_rank"],
-        Criterion("<", 1.0),
+        source="seed 000, section 4",
+        quantity="effective rank of W2 W1 / effective rank of the direct solution",
+        measure=lambda r: _only(r, 2)["effective_rank"] / _only(r, 1)["effective_rank"],
+        criterion=Criterion("<", 1.0),
+        presets=_SEED0,
+        applies=lambda cfg: _plain_gd(cfg) and {1, 2} <= set(cfg.depths),
+        requires=_SEED_GD + " and depths include 1 and 2",
     ),
 )
 
@@ -635,8 +595,9 @@ EXPERIMENT = register(
         summary="deep matrix factorization: low rank and low nuclear norm from depth",
         config_cls=MatrixCompletionConfig,
         run=run,
-        plot=plot,
+        plots="implicitbias.experiments.matrix_completion_plots",
         claims=CLAIMS,
+        keys=KEYS,
         doc=__doc__ or "",
     )
 )

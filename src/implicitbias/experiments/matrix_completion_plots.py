@@ -10,6 +10,11 @@ from implicitbias.plotting import figure
 from implicitbias.runs.results import Results
 
 
+def _opt(results: Results) -> str:
+    """The optimizer actually used, as written on the command line."""
+    return str(results.scalars.get("problem", {}).get("optimizer", "gd"))
+
+
 def _shown_members(results: Results) -> list[int]:
     """Members of the first problem at the smallest init scale, by depth."""
     a = results.arrays
@@ -22,7 +27,7 @@ def singular_values_figure(results: Results) -> Any:
     """Top singular values of W(t) against steps, one panel per depth (seed 004's figure)."""
     members = _shown_members(results)
     fig, axes = figure(1, len(members), size=(4.2 * len(members), 3.6), squeeze=False)
-    t = results.arrays["steps"]
+    t = results.steps
     sv = results.arrays["singular_values"]
     truth = results.arrays["truth_spectra"][0]
     for ax, b in zip(axes[0], members, strict=True):
@@ -37,7 +42,7 @@ def singular_values_figure(results: Results) -> Any:
         )
     axes[0][0].plot([], [], color="0.5", ls=":", lw=0.8, label="truth")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle("Singular values of the end-to-end matrix during GD")
+    fig.suptitle(f"Singular values of the end-to-end matrix during {_opt(results)}")
     return fig
 
 
@@ -54,7 +59,7 @@ def spectra_figure(results: Results) -> Any:
             "o-",
             ms=3,
             lw=1.2,
-            label=f"GD, depth {a['member_depth'][b]}",
+            label=f"{_opt(results)}, depth {a['member_depth'][b]}",
         )
     if "nuclear_spectra" in a:
         ax.semilogy(
@@ -81,7 +86,7 @@ def error_figure(results: Results) -> Any:
         depths = sorted(int(k[6:]) for k in entry if k.startswith("depth_"))
         err = [entry[f"depth_{L}"]["relative_error"] for L in depths]
         erank = [entry[f"depth_{L}"]["effective_rank"] for L in depths]
-        line = ax1.semilogy(depths, err, "o-", label=f"GD, {count} observed")[0]
+        line = ax1.semilogy(depths, err, "o-", label=f"{_opt(results)}, {count} observed")[0]
         ax2.plot(depths, erank, "o-", color=line.get_color())
         if "nuclear" in entry:
             ax1.axhline(
@@ -109,7 +114,7 @@ def incremental_figure(results: Results) -> Any:
     members = _shown_members(results)
     fig, axes = figure(1, len(members), size=(4.2 * len(members), 3.6), squeeze=False, sharey=True)
     a = results.arrays
-    t = a["steps"].astype(float)
+    t = np.asarray(results.steps, dtype=float)
     keep = t >= 1
     truth = a["truth_spectra"][0]
     rank = int(np.sum(truth > 1e-10 * truth[0]))
@@ -125,7 +130,7 @@ def incremental_figure(results: Results) -> Any:
         ax.set(xlabel="step", title=f"depth {a['member_depth'][b]}")
     axes[0][0].set_ylabel("learned / true singular value")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle("Incremental learning of the singular values")
+    fig.suptitle(f"Incremental learning of the singular values ({_opt(results)})")
     return fig
 
 
