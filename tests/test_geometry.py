@@ -5,6 +5,7 @@ preset against a NumPy re-implementation of torch's SGD and Adam."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -15,7 +16,16 @@ from implicitbias import lab
 from implicitbias.claims import evaluate
 from implicitbias.datasets import geometry_data
 from implicitbias.errors import ConfigError
-from implicitbias.experiments.geometry import CLAIMS, METHODS, GeometryConfig, lp_face_width
+from implicitbias.experiments.geometry import (
+    CLAIMS,
+    GeometryConfig,
+    lp_face_width,
+    method_keys,
+    step_rule,
+    theory_of,
+)
+from implicitbias.optim.spec import OptimizerSpec, parse_list
+from implicitbias.problems.classification import exponential_mean
 from implicitbias.theory import angle_degrees, max_margin
 
 REFS = ("l1", "l2", "linf")
@@ -122,9 +132,31 @@ def test_highdim_generator_and_seed_data():
         geometry_data.load("planes")
 
 
+DEFAULT_KEYS = {
+    "gd",
+    "normalized_gd",
+    "coordinate_descent",
+    "normalized_cd",
+    "steepest_linf",
+    "sign_gd",
+    "adam",
+}
+
+
 def test_config_validation():
     with pytest.raises(ConfigError, match="methods"):
-        GeometryConfig.make("default", {"methods": "gd,adamw"})
+        GeometryConfig.make("default", {"methods": "gd,adamx"})
+    with pytest.raises(ConfigError, match="distinct"):
+        GeometryConfig.make("default", {"methods": "gd,gd"})
+    with pytest.raises(ConfigError) as info:
+        GeometryConfig.make("default", {"methods": "gd,adam(b3=0.9)"})
+    assert info.value.param == "methods.b3"
+    with pytest.raises(ConfigError) as info:
+        GeometryConfig.make("default", {"methods": "gd,adam(b2=1.5)"})
+    assert info.value.param == "methods.b2"
+    with pytest.raises(ConfigError) as info:
+        lab.run("geometry", "smoke", {"methods": "sign_gd(learning_rate=0.1)"}, out=None)
+    assert info.value.param == "methods.learning_rate"
     with pytest.raises(ConfigError, match="start"):
         GeometryConfig.make("highdim", {"start": "1,2"})
     assert GeometryConfig.make("seed-004").start == (-2.0, -0.5)
@@ -143,7 +175,10 @@ def test_smoke_writes_its_run_folder_and_figures(smoke):
         assert (smoke.path / f"{name}.png").stat().st_size > 1000, name
     assert (smoke.path / "results.json").is_file() and (smoke.path / "metrics.csv").is_file()
     assert smoke.get("problem.num_inits") == 2 and smoke.get("problem.steps") == 2000
-    assert set(smoke.scalars["methods"]) == set(METHODS)
+    assert set(smoke.scalars["methods"]) == DEFAULT_KEYS
+    assert smoke.get("methods.adam.label") == "adam(b1=0.9, b2=0.999, eps=0.0)"
+    assert smoke.get("methods.normalized_cd.label") == "steepest_l1(normalized=True)"
+    assert smoke.get("table.coordinate_descent.label") == "steepest_l1"
 
 
 def test_smoke_angles_are_those_of_the_final_parameters(smoke):
@@ -192,10 +227,13 @@ SMOKE_LEADS = {
 
 def test_smoke_claims_are_measured_with_the_observed_numbers(smoke):
     expected = [c for c in CLAIMS if c.applies_to("smoke")]
-    assert [o["id"] for o in smoke.claims] == [c.id for c in expected] and len(expected) == 7
+    assert [o["id"] for o in smoke.claims] == [c.id for c in expected] and len(expected) == 8
     for claim, outcome in zip(expected, smoke.claims, strict=True):
         method = claim.id.split("/")[1].rsplit("-", 1)[0]
         assert outcome["error"] is None, claim.id
+        if method == "lion":  # not among the default methods
+            assert outcome["reason"].startswith("not applicable") and outcome["measured"] is None
+            continue
         assert outcome["measured"] == pytest.approx(SMOKE_LEADS[method], abs=0.05), claim.id
         assert outcome["measured"] == pytest.approx(
             smoke.get(f"methods.{method}.worst_lead"), abs=1e-12
@@ -267,3 +305,78 @@ def test_seed_claims_follow_the_numpy_numbers(seed_run):
         "seed-adam-at-linf": False,
     }
     assert seed_run.get("table.gd.nearest") == "l1=l2"  # l1 and l2 coincide on this data
+
+
+# ------------------------------------------------------------------ any optimizer
+
+
+def test_theory_table_by_registry_name():
+    role = lambda text: theory_of(OptimizerSpec.parse(text)).role  # noqa: E731
+    assert role("steepest_l1") == "coordinate_descent"
+    assert role("steepest_l1(normalized=True)") == "normalized_cd"
+    assert role("steepest_linf(normalized=True)") == "sign_gd"
+    assert role("steepest_l2(normalized=True)") == "normalized_gd"
+    assert role("optax:adam") == "adam"  # keyed by the attribute of an import path
+    assert theory_of(OptimizerSpec.parse("muon")) is None
+    assert theory_of(OptimizerSpec.parse("user_optim:clipped_gd")) is None
+    keys = method_keys(parse_list("gd,gd(schedule=increasing),muon,optax:lion", "methods"))
+    assert list(keys) == ["gd", "gd_schedule_increasing", "muon", "lion"]
+
+
+def test_step_rule_decays_only_where_the_factory_takes_a_schedule():
+    X, y = geometry_data.plane()
+    cfg = GeometryConfig.make("smoke")
+    inits = np.array([[0.5, 0.5]])
+    b1 = 1 / np.max(np.abs(X).sum(1))  # sign-like methods: eta_0 = 1 / max ||x||_1
+
+    def rule(text):
+        spec, hp, note = step_rule(cfg, OptimizerSpec.parse(text), X, y, inits, exponential_mean)
+        return str(spec), hp, note
+
+    assert rule("lion") == ("lion(schedule='inverse_sqrt')", {"learning_rate": b1}, _INV)
+    assert rule("optax:adam")[2] == "constant (optax:adam takes no schedule)"
+    assert rule("sign_gd(schedule=constant)")[2] == "constant"
+    # Adam's betas and eps travel as per-member values, as in earlier releases.
+    spec, hp, _ = rule("adam(b2=0.99,eps=0.0)")
+    assert spec == "adam(schedule='inverse_sqrt')" and hp == {
+        "learning_rate": pytest.approx(b1, rel=1e-15),
+        "b2": 0.99,
+        "eps": 0.0,
+    }
+    # No theory entry: GD's constant step 1 / (max ||x||_2^2 L(w0)).
+    loss0 = float(np.mean(np.exp(-y * (X @ inits[0]))))
+    b2 = np.max(np.linalg.norm(X, axis=1))
+    spec, hp, note = rule("muon")
+    assert (spec, note) == ("muon", "constant")
+    np.testing.assert_allclose(hp["learning_rate"], [1 / (b2**2 * loss0)], rtol=1e-14)
+
+
+_INV = "inverse_sqrt"
+
+
+def test_any_optimizer_list_in_the_cli_syntax():
+    """``methods=gd,sign_gd,adam,lion,muon``: every claim is measured or not applicable.
+
+    Measured on the smoke preset: Lion ends within 1 degree of l_inf and its claim holds;
+    Adam with the registry's eps = 1e-8 is outside Zhang et al.'s theory, its claim is not
+    applicable; Muon on a vector parameter (NAdam in optax) has no theory entry."""
+    res = lab.run(
+        "geometry", "smoke", {"methods": "gd,sign_gd,adam,lion,muon", "steps": 2000}, out=None
+    )
+    got = {o["id"].split("/")[1]: o for o in res.claims}
+    assert all(o["error"] is None for o in res.claims)
+    measured = {name for name, o in got.items() if o["reason"] is None}
+    assert measured == {"gd-l2", "sign_gd-linf", "lion-linf"}
+    for name in set(got) - measured:
+        assert got[name]["reason"].startswith("not applicable: applies only when methods has")
+    assert "adam with eps=0.0" in got["adam-linf"]["reason"]
+    assert got["lion-linf"]["holds"] is True
+    assert got["lion-linf"]["measured"] == pytest.approx(-21.19, abs=0.05)
+    assert max(res.get("methods.lion.final_angle")["linf"]) < 1.0
+    assert got["gd-l2"]["measured"] == pytest.approx(SMOKE_LEADS["gd"], abs=0.05)
+    muon = res.scalars["methods"]["muon"]
+    assert muon["reference"] is None and muon["theory"] == "none: no theory reference for muon"
+    assert math.isnan(muon["worst_lead"]) and muon["schedule"] == "constant"
+    assert all(0 <= a <= 180 for r in REFS for a in muon["final_angle"][r])
+    assert res.get("table.muon.theory") == "none"
+    assert res.get("methods.adam.schedule") == _INV

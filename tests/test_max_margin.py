@@ -16,6 +16,7 @@ from implicitbias import engine, lab, theory
 from implicitbias.claims import Outcome, evaluate
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import max_margin as mm
+from implicitbias.experiments import max_margin_plots
 from implicitbias.experiments.max_margin import (
     CLAIMS,
     MaxMarginConfig,
@@ -141,7 +142,7 @@ def test_seed004_data_and_setting(seed004_short):
 
 def test_seed004_short_run_equals_the_seed_numpy_loop(seed004_short):
     X, y = _seed004_data()
-    final = np.asarray(seed004_short.scalars["gd"]["final_w"])
+    final = np.asarray(seed004_short.scalars["main"]["final_w"])
     for k, init in enumerate(SEED004_INITS):
         ref = _seed004_gd(X, y, init, 2000)
         # Same arithmetic in another summation order: measured <= 3e-16 relative.
@@ -157,11 +158,11 @@ def test_seed004_init_minus3_overshoots_and_freezes(seed004_short, seed004):
     w = _seed004_gd(X, y, SEED004_INITS[2], 1)
     assert np.linalg.norm(w) > 1e4
     assert np.all(np.exp(-y * (X @ w)) == 0.0)
-    short = np.asarray(seed004_short.scalars["gd"]["final_w"])[2]
-    full = np.asarray(seed004.scalars["gd"]["final_w"])[2]
+    short = np.asarray(seed004_short.scalars["main"]["final_w"])[2]
+    full = np.asarray(seed004.scalars["main"]["final_w"])[2]
     np.testing.assert_array_equal(short, full)
     np.testing.assert_allclose(full, w, rtol=1e-12, atol=0)
-    assert seed004.scalars["gd"]["final_angle"][2] == pytest.approx(3.2254, abs=1e-4)
+    assert seed004.scalars["main"]["final_angle"][2] == pytest.approx(3.2254, abs=1e-4)
 
 
 def test_seed004_claim_does_not_hold_and_matches_the_seed_code(seed004):
@@ -170,14 +171,14 @@ def test_seed004_claim_does_not_hold_and_matches_the_seed_code(seed004):
     assert outcome["error"] is None
     assert Outcome(**outcome).verdict == "does not hold"
     assert outcome["measured"] > 10  # measured 20.39 degrees: far from "converged"
-    angles = seed004.scalars["gd"]["final_angle"]
+    angles = seed004.scalars["main"]["final_angle"]
     assert outcome["measured"] == max(angles)
     assert int(np.argmax(angles)) == 0
     # The seed's own loop for 50000 steps from the worst init (~0.6 s of NumPy).
     w = _seed004_gd(X, y, SEED004_INITS[0], 50_000)
     direction = seed004.arrays["svm_direction"]
     np.testing.assert_allclose(
-        np.asarray(seed004.scalars["gd"]["final_w"])[0], w, rtol=1e-9, atol=0
+        np.asarray(seed004.scalars["main"]["final_w"])[0], w, rtol=1e-9, atol=0
     )
     assert outcome["measured"] == pytest.approx(_angle(w, direction), rel=1e-9)
     # Against the independent SVM direction: the dual's ~1e-8 error moves the angle by
@@ -239,7 +240,7 @@ def test_seed000_gd_equals_a_numpy_loop_and_the_claim_reports_it(seed000):
         m = y * (X @ w)
         sig = 0.5 * (1 - np.tanh(0.5 * m))  # = 1 / (1 + e^m), stable
         w -= 0.05 * (-(X.T @ (sig * y)) / len(y))
-    final = np.asarray(seed000.scalars["gd"]["final_w"])[0]
+    final = np.asarray(seed000.scalars["main"]["final_w"])[0]
     np.testing.assert_allclose(final, w, rtol=1e-9, atol=0)
     outcome = _claim(seed000, "seed-000")
     assert outcome["measured"] == pytest.approx(_angle(w, _svm_dual_direction(X, y)), abs=1e-4)
@@ -283,7 +284,7 @@ def test_smoke_gd_equals_a_numpy_loop(smoke):
     assert smoke.scalars["svm"]["learning_rate"] == pytest.approx(lr, rel=1e-12)
     inits = smoke.arrays["inits"]
     assert inits.shape == (3, 2) and np.all(inits[0] == 0)
-    final = np.asarray(smoke.scalars["gd"]["final_w"])
+    final = np.asarray(smoke.scalars["main"]["final_w"])
     for k, w0 in enumerate(inits):
         w = w0.copy()
         for _ in range(3000):
@@ -297,7 +298,7 @@ def test_smoke_gd_equals_a_numpy_loop(smoke):
 
 
 def test_smoke_fits_are_least_squares_on_the_tail(smoke):
-    t = smoke.arrays["steps"].astype(float)
+    t = smoke.steps.astype(float)
     tail = t >= 3000 / 100  # steps / 10^tail_decades
     assert smoke.get("fits.tail_from_step") == t[tail][0]
     for k, fit in enumerate(smoke.get("fits.per_init")):
@@ -315,10 +316,10 @@ def test_smoke_fits_are_least_squares_on_the_tail(smoke):
 
 
 def test_smoke_speedup_follows_the_steps_to_reach(smoke):
-    gd = smoke.get("gd.steps_to.deg_0p1")
+    gd = smoke.get("main.steps_to.deg_0p1")
     ng = smoke.get("normalized_gd.steps_to.deg_0p1")
     for k in range(3):
-        assert gd[k] == steps_to_reach(smoke.arrays["steps"], smoke.metrics["angle"][:, k], 0.1)
+        assert gd[k] == steps_to_reach(smoke.steps, smoke.metrics["angle"][:, k], 0.1)
         assert ng[k] == steps_to_reach(
             smoke.arrays["normalized_gd_steps"], smoke.arrays["normalized_gd_angle"][:, k], 0.1
         )
@@ -340,7 +341,7 @@ def test_smoke_measures_the_default_claims(smoke):
     assert [o["id"] for o in smoke.claims] == [c.id for c in expected]
     for claim, outcome in zip(expected, smoke.claims, strict=True):
         assert outcome["error"] is None, claim.id
-        value = claim.measure(smoke)
+        value = claim.value(smoke)
         again = evaluate(claim, smoke)
         assert again.holds is outcome["holds"]
         if math.isnan(value):
@@ -399,7 +400,7 @@ def test_angle_decreases_where_it_must(monkeypatch):
         },
         out=None,
     )
-    steps = res.arrays["steps"]
+    steps = res.steps
     np.testing.assert_array_equal(steps, [0, 1, 2, 5, 10, 22, 46, 100, 215, 464, 1000])
     np.testing.assert_allclose(res.arrays["svm_direction"], [1.0, 0.0], rtol=0, atol=1e-8)
     assert res.scalars["svm"]["learning_rate"] == pytest.approx(1.0, rel=1e-12)
@@ -431,7 +432,7 @@ def test_zero_init_angle_first_rises_on_clouds():
         out=None,
     )
     X, y = res.arrays["X"], res.arrays["y"]
-    steps, angle = res.arrays["steps"], res.metrics["angle"][:, 0]
+    steps, angle = res.steps, res.metrics["angle"][:, 0]
     lr = res.scalars["svm"]["learning_rate"]
     direction = _svm_dual_direction(X, y)
     w, done = np.zeros(2), 0
@@ -487,7 +488,7 @@ def test_logistic_loss_on_non_separable_data_reaches_the_finite_minimizer():
         out=None,
     )
     assert res.scalars["data"]["separable"] is False
-    assert "svm" not in res.scalars and mm.plot(res) == {}
+    assert "svm" not in res.scalars and max_margin_plots.all_figures(res) == {}
     X, y = res.arrays["X"], res.arrays["y"]
 
     def loss(w):
@@ -620,3 +621,76 @@ def test_a_failed_run_says_so_in_its_folder(tmp_path):
     saved = json.loads((folder / "results.json").read_text())
     assert saved["status"] == "failed" and "not linearly separable" in saved["message"]
     assert not (folder / "checkpoints").exists()
+
+
+# ------------------------------------------------------------------ any optimizer
+
+
+def test_heavy_ball_in_the_cli_syntax_equals_a_numpy_loop():
+    """``optimizer=heavy_ball(momentum=0.5)`` runs the main batch: the engine's iterates are
+    those of v <- 0.5 v + g, w <- w - eta v. GD with momentum goes to the l2 SVM direction
+    (Wang et al. 2022), so the direction claims are measured; the log t rate claims are
+    GD's and not applicable; normalized GD is still the fast route."""
+    res = lab.run(
+        "max-margin", "smoke", {"optimizer": "heavy_ball(momentum=0.5)", "steps": 500}, out=None
+    )
+    assert res.get("main.optimizer") == "heavy_ball(momentum=0.5)"
+    assert res.get("normalized_gd.optimizer") == "normalized_gd"
+    X, y, inits = res.arrays["X"], res.arrays["y"], res.arrays["inits"]
+    lr = res.get("svm.learning_rate")
+    for k, w0 in enumerate(inits):
+        w, v = w0.copy(), np.zeros(2)
+        for _ in range(500):
+            v = 0.5 * v - (X.T @ (np.exp(-y * (X @ w)) * y)) / len(y)
+            w = w - lr * v
+        np.testing.assert_allclose(res.get("main.final_w")[k], w, rtol=1e-9, atol=0)
+    got = {o["id"].split("/")[1]: o for o in res.claims}
+    for name in ("direction", "direction-1deg"):
+        assert got[name]["error"] is None and got[name]["reason"] is None, name
+        assert got[name]["measured"] == pytest.approx(
+            res.get("fits.max_tail_angle_ratio" if name == "direction" else "main.max_final_angle"),
+            rel=1e-15,
+        )
+    for name in ("gap-inv-log", "norm-log", "norm-slope", "normalized-speedup"):
+        assert got[name]["measured"] is None, name
+        assert got[name]["reason"].startswith("not applicable: applies only when"), name
+        assert "gd (or sgd) with a constant step" in got[name]["reason"], name
+
+
+def test_lion_makes_every_default_claim_not_applicable():
+    """Lion's steps are sign-like, its limit is not the l2 SVM: nothing is claimed, the
+    angles are still reported (and labelled)."""
+    res = lab.run("max-margin", "smoke", {"optimizer": "lion", "fast": False}, out=None)
+    assert res.get("main.optimizer") == "lion"
+    assert len(res.claims) == 6
+    for outcome in res.claims:
+        assert outcome["error"] is None and outcome["measured"] is None, outcome["id"]
+        assert outcome["reason"].startswith("not applicable"), outcome["id"]
+    assert len(res.get("main.final_angle")) == 3
+    assert np.all(np.isfinite(res.get("main.final_angle")))
+
+
+def test_seed_claims_are_for_plain_gd_only():
+    claim = next(c for c in CLAIMS if c.id == "max-margin/seed-004")
+    assert claim.applicable(MaxMarginConfig.make("seed-004"))
+    assert not claim.applicable(MaxMarginConfig.make("seed-004", {"optimizer": "adam"}))
+    inc = MaxMarginConfig.make("seed-004", {"optimizer": "gd(schedule=increasing)"})
+    assert not claim.applicable(inc)
+    svc = next(c for c in CLAIMS if c.id == "max-margin/seed-004-svc")
+    assert svc.applicable(MaxMarginConfig.make("seed-004", {"optimizer": "adam"}))
+    assert not svc.applicable(MaxMarginConfig.make("seed-000", {"bias": True}))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"optimizer": "heavy_ball", "optimizer.momentum": 1.5}, "optimizer.momentum"),
+        ({"optimizer.b3": 0.9}, "optimizer.b3"),
+        ({"optimizer": "gd", "optimizer.learning_rate": 0.1}, "optimizer.learning_rate"),
+        ({"optimizer": "no_such_optimizer"}, "optimizer"),
+    ],
+)
+def test_bad_optimizer_is_a_config_error_before_any_work(overrides, param):
+    with pytest.raises(ConfigError) as info:
+        lab.run("max-margin", "smoke", overrides, out=None)
+    assert info.value.param == param

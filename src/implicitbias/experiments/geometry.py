@@ -5,6 +5,7 @@ Command::
     implicitbias run geometry                     # 2D built-in data, ~15 s on 2 CPU cores
     implicitbias run geometry --preset highdim    # d = 10 built-in data
     implicitbias run geometry --preset seed-004   # seed 004's Experiment 3, exactly
+    implicitbias run geometry --set "methods=gd,sign_gd,adam(eps=0.0),lion,muon"
 
 Setting: a linear classifier :math:`w \\in \\mathbb R^d` on separable data, exponential loss
 :math:`L(w) = \\frac1n\\sum_i e^{-y_i w^\\top x_i}` (summed for seed 004), float64. Steepest
@@ -13,17 +14,27 @@ descent w.r.t. a norm converges in direction to the max-margin solution of that 
 (Gunasekar et al. 2018, ICML, section 4): GD -> l2 (Soudry et al. 2018, JMLR), greedy
 coordinate descent (l1 steepest) -> l1, sign descent and l_inf steepest descent -> l_inf;
 Adam without its stability constant -> l_inf (Zhang et al. 2024, NeurIPS). The references
-come from convex solvers (:func:`implicitbias.theory.max_margin`); the run also measures
-the width of the optimal face of the l1 and l_inf linear programs (0 when unique).
+come from convex solvers (:mod:`implicitbias.problems.margin_references`); the run also
+measures the width of the optimal face of the l1 and l_inf linear programs (0 when unique).
+
+``methods`` is a list of optimizer specs (``--set "methods=gd,adam(b2=0.99),lion"``). What
+the step-size rule and the claims need to know of an optimizer (the norm of its steps,
+whether they are normalized, the max margin the theory predicts and its source) is in
+:data:`THEORY`, keyed by the registry name (``spec.base_name``). An optimizer with no
+entry (muon, adafactor, a user's factory) still runs, with GD's step rule below, and its
+angles to the three references are reported; no claim is made about it.
 
 Step sizes (not tuned per claim): the *unnormalized* methods (GD, coordinate descent, l_inf
-steepest descent) take Gunasekar et al.'s largest constant step,
-:math:`\\eta = 1/(B_*^2 L(w_0))` with :math:`B_* = \\max_i \\lVert x_i\\rVert_*` (dual norm),
-which keeps :math:`\\eta \\le 1/(B_*^2 L(w_t))` as the loss decreases. The *normalized*
-methods (normalized GD, normalized coordinate descent, sign GD) and Adam take unit steps in
+steepest descent, momentum, and every optimizer with no entry) take Gunasekar et al.'s
+largest constant step, :math:`\\eta = 1/(B_*^2 L(w_0))` with
+:math:`B_* = \\max_i \\lVert x_i\\rVert_*` (dual norm; l2 without an entry), which keeps
+:math:`\\eta \\le 1/(B_*^2 L(w_t))` as the loss decreases. The *normalized* methods
+(normalized GD, normalized coordinate descent, sign GD, Adam, Lion) take unit steps in
 their norm scaled by :math:`\\eta_t = \\eta_0/\\sqrt{t+1}`, :math:`\\eta_0 = 1/B_*` (so the
 first step moves no margin by more than 1; Nacson et al. 2019, AISTATS), Adam with
-:math:`\\epsilon = 0` as analysed by Zhang et al.
+:math:`\\epsilon = 0` as analysed by Zhang et al. The decay is ``spec.replace(schedule=
+"inverse_sqrt")``; it is skipped (and the run says so) when the spec sets its own
+``schedule`` or its factory takes none (``optax:adam``).
 
 Expected outcome (measured, see docs/experiments/geometry.md): after 1e5 steps every
 method ends nearest its own reference on both built-in sets; the normalized methods are
@@ -38,81 +49,164 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
+import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
 
-from implicitbias import engine, optim
+from implicitbias import engine
 from implicitbias.claims import Claim, Criterion
-from implicitbias.config import Config, param
+from implicitbias.config import Config, optimizers_param, param
 from implicitbias.datasets import geometry_data
 from implicitbias.errors import ConfigError
 from implicitbias.experiments.registry import Experiment, register
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.classification import (
     exponential_mean,
     exponential_sum,
     reference_angles,
 )
+from implicitbias.problems.margin_references import REFS, dual_bound, lp_face_width, references
 from implicitbias.runs.results import Results
-from implicitbias.theory import angle_degrees, max_margin
 
 NAME = "geometry"
-REFS = ("l1", "l2", "linf")
 GUNASEKAR = "Gunasekar et al. 2018 (ICML)"
 SOUDRY = "Soudry et al. 2018 (JMLR); Gunasekar et al. 2018 (ICML)"
 NACSON = "Nacson et al. 2019 (AISTATS); Gunasekar et al. 2018 (ICML)"
 ZHANG = "Zhang et al. 2024 (Adam -> l_inf max margin)"
+WANG = (
+    "Wang et al. 2022 (NeurIPS), 'Does Momentum Change the Implicit Regularization on "
+    "Separable Data?': GD with momentum -> l2 max margin"
+)
+SIGNUM = (
+    "Fan, Schmidt & Thrampoulidis 2025 (arXiv:2502.04664) and Gronich & Vardi 2026 "
+    "(arXiv:2602.16340): momentum sign descent (Signum; Lion's step is the sign of a "
+    "momentum average) -> l_inf max margin with a decaying step"
+)
 SEED = "seed 004, Experiment 3"
 _INV = "inverse_sqrt"
+_DEFAULT_METHODS = (
+    "gd,normalized_gd,steepest_l1,steepest_l1(normalized=True),steepest_linf,sign_gd,"
+    "adam(b1=0.9,b2=0.999,eps=0.0)"
+)
+
+__all__ = ["THEORY", "GeometryConfig", "Theory", "lp_face_width", "method_keys", "theory_of"]
 
 
+# ---------------------------------------------------------------------------------------
+# what the theory says of each optimizer
+# ---------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class Method:
-    """An optimizer of the comparison.
+class Theory:
+    """What the step rule and the claims need to know of one optimizer.
 
     Attributes:
-        label: name in figures.
-        geometry: norm of the steps; sets :math:`B_*` with its dual norm.
-        normalized: unit steps in that norm (else Gunasekar's :math:`\\lVert g\\rVert_*` steps).
+        role: the results key and claim name of the method (``methods.<role>``).
+        label: its name in the claims' statements.
+        geometry: the norm of its steps; its dual norm sets :math:`B_*`.
+        normalized: unit steps in that norm (else Gunasekar's :math:`\\lVert g\\rVert_*`
+            steps).
         reference: the max margin the theory predicts.
-        constant, decaying: module-level factories (constant / inverse-sqrt step), so that
-            the engine reuses compiled programs.
+        source: where the theory is proved.
+        assumes: hyperparameter values the theory needs (``(("eps", 0.0),)`` for Adam);
+            with other values the method runs but its claim is not applicable.
+        traced: hyperparameters handed to the engine per batch member rather than built
+            into the program (Adam's betas and ``eps``: one compiled program for every
+            value, and the same floating-point program as the earlier releases).
     """
 
+    role: str
     label: str
     geometry: str
     normalized: bool
     reference: str
-    constant: Any
-    decaying: Any
+    source: str
+    assumes: tuple[tuple[str, Any], ...] = ()
+    traced: tuple[str, ...] = ()
 
 
-def _pair(factory, **kw):
-    return factory if not kw else functools.partial(factory, **kw), functools.partial(
-        factory, schedule=_INV, **kw
-    )
+_GD = Theory("gd", "GD", "l2", False, "l2", SOUDRY)
+_NGD = Theory("normalized_gd", "normalized GD", "l2", True, "l2", NACSON)
+_CD = Theory("coordinate_descent", "coordinate descent", "l1", False, "l1", GUNASEKAR)
+_NCD = Theory("normalized_cd", "normalized coord. descent", "l1", True, "l1", NACSON)
+_LINF = Theory("steepest_linf", "l_inf steepest descent", "linf", False, "linf", GUNASEKAR)
+_SIGN = Theory("sign_gd", "sign GD", "linf", True, "linf", NACSON)
 
-
-METHODS: dict[str, Method] = {
-    "gd": Method("GD", "l2", False, "l2", *_pair(optim.gd)),
-    "normalized_gd": Method("normalized GD", "l2", True, "l2", *_pair(optim.normalized_gd)),
-    "coordinate_descent": Method(
-        "coordinate descent", "l1", False, "l1", *_pair(optim.coordinate_descent)
+THEORY: dict[str, Theory] = {
+    "gd": _GD,
+    "sgd": _GD,
+    "steepest_l2": _GD,
+    "normalized_gd": _NGD,
+    "steepest_l1": _CD,
+    "coordinate_descent": _CD,
+    "steepest_linf": _LINF,
+    "sign_gd": _SIGN,
+    "adam": Theory(
+        "adam", "Adam", "linf", True, "linf", ZHANG, (("eps", 0.0),), ("b1", "b2", "eps")
     ),
-    "normalized_cd": Method(
-        "normalized coord. descent",
-        "l1",
-        True,
-        "l1",
-        *_pair(optim.coordinate_descent, normalized=True),
-    ),
-    "steepest_linf": Method(
-        "l_inf steepest descent", "linf", False, "linf", *_pair(optim.steepest_linf)
-    ),
-    "sign_gd": Method("sign GD", "linf", True, "linf", *_pair(optim.sign_gd)),
-    "adam": Method("Adam", "linf", True, "linf", *_pair(optim.adam)),
+    "heavy_ball": Theory("heavy_ball", "heavy ball", "l2", False, "l2", WANG),
+    "nesterov": Theory("nesterov", "Nesterov momentum", "l2", False, "l2", WANG),
+    "lion": Theory("lion", "Lion", "linf", True, "linf", SIGNUM, (("weight_decay", 0.0),)),
 }
-_DUAL_ORD = {"l2": 2, "l1": np.inf, "linf": 1}  # the dual norm of each geometry
+"""Registry base name -> :class:`Theory`. The steepest-descent factories with
+``normalized=True`` map to :data:`NORMALIZED` of their norm. Not here: ``muon`` (on the
+vector parameter of this model optax's Muon runs NAdam; the spectral-norm result of Fan et
+al. 2025 is for matrix parameters), ``adafactor``, ``adamw`` (weight decay), the noisy and
+grokfast variants, and any import path whose attribute is not one of these names."""
+
+NORMALIZED = {"l2": _NGD, "l1": _NCD, "linf": _SIGN}
+"""The normalized sibling of each steepest descent (``steepest_l1(normalized=True)``)."""
+
+
+def _factory_defaults(spec: OptimizerSpec) -> dict[str, Any] | None:
+    """Keyword defaults of the spec's factory (``None``: it takes ``**kwargs``)."""
+    try:
+        params = inspect.signature(spec.factory()).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name: p.default for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+
+
+def hyperparameter(spec: OptimizerSpec, key: str) -> Any:
+    """The value the optimizer runs with: the spec's, else its factory's default."""
+    if key in spec.kwargs:
+        return spec.kwargs[key]
+    default = (_factory_defaults(spec) or {}).get(key, inspect.Parameter.empty)
+    return None if default is inspect.Parameter.empty else default
+
+
+def theory_of(spec: OptimizerSpec) -> Theory | None:
+    """The :data:`THEORY` entry of ``spec`` (by ``spec.base_name``), or ``None``."""
+    entry = THEORY.get(spec.base_name)
+    if entry is not None and spec.base_name.startswith(("steepest_", "coordinate_")):
+        if hyperparameter(spec, "normalized"):
+            return NORMALIZED[entry.geometry]
+    return entry
+
+
+def theory_holds(spec: OptimizerSpec) -> bool:
+    """Whether ``spec`` has a theory reference and the hyperparameters it assumes."""
+    entry = theory_of(spec)
+    return entry is not None and all(hyperparameter(spec, k) == v for k, v in entry.assumes)
+
+
+def method_keys(specs: tuple[OptimizerSpec, ...]) -> dict[str, OptimizerSpec]:
+    """Results key -> spec: the :class:`Theory` role of its first method of each role,
+    else the label with every run of other characters made ``_`` (``user_optim_f``)."""
+    out: dict[str, OptimizerSpec] = {}
+    for spec in specs:
+        entry = theory_of(spec)
+        key = entry.role if entry and entry.role not in out else ""
+        key = key or re.sub(r"[^0-9A-Za-z]+", "_", spec.label).strip("_")
+        base, i = key or "method", 2
+        while key in out or not key:
+            key, i = f"{base}_{i}", i + 1
+        out[key] = spec
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +216,9 @@ class GeometryConfig(Config):
     dataset: Literal["plane", "highdim", "seed-004"] = param(
         "plane", "built-in data (implicitbias.datasets.geometry_data)"
     )
-    methods: tuple[str, ...] = param(tuple(METHODS), "optimizers to compare: " + ", ".join(METHODS))
+    methods: tuple[OptimizerSpec, ...] = optimizers_param(
+        _DEFAULT_METHODS, "optimizers to compare, each run from every init"
+    )
     steps: int = param(100_000, "optimizer steps", low=1)
     num_inits: int = param(4, "inits per method, run as one batch", low=1)
     init_scale: float = param(
@@ -142,9 +238,6 @@ class GeometryConfig(Config):
         low_open=True,
     )
     decay: bool = param(True, "normalized methods and Adam use eta_t = eta / sqrt(t + 1)")
-    adam_b1: float = param(0.9, "Adam's beta1", low=0, high=0.999999)
-    adam_b2: float = param(0.999, "Adam's beta2", low=0, high=0.999999)
-    adam_eps: float = param(0.0, "Adam's stability constant (Zhang et al. 2024: 0)", low=0)
     num_logs: int = param(200, "log-spaced logged steps", low=2)
 
     PRESETS = {
@@ -153,97 +246,21 @@ class GeometryConfig(Config):
         "highdim": dict(dataset="highdim"),
         "seed-004": dict(
             dataset="seed-004",
-            methods=("gd", "adam"),
+            methods="gd,adam(b1=0.9,b2=0.999,eps=1e-8)",
             steps=2000,
             start=(-2.0, -0.5),
             loss="sum",
             learning_rate=0.1,
             decay=False,
-            adam_eps=1e-8,
         ),
     }
 
     def validate(self) -> None:
-        unknown = [m for m in self.methods if m not in METHODS]
-        if not self.methods or unknown or len(set(self.methods)) != len(self.methods):
-            raise ConfigError(
-                "methods",
-                "distinct names among " + ", ".join(METHODS),
-                self.methods,
-                choices=list(METHODS),
-            )
+        if not self.methods or len(set(self.methods)) != len(self.methods):
+            raise ConfigError("methods", "a non-empty list of distinct optimizers", self.methods)
         dim = geometry_data.load(self.dataset)[0].shape[1]
         if len(self.start) not in (0, dim):
             raise ConfigError("start", f"empty or {dim} numbers (the data's dimension)", self.start)
-
-
-# ---------------------------------------------------------------------------------------
-# references
-# ---------------------------------------------------------------------------------------
-def lp_face_width(X: np.ndarray, y: np.ndarray, norm: str, slack: float = 1e-9) -> float:
-    """Width of the optimal face of the l1 or l_inf max-margin linear program.
-
-    With :math:`p^*` the optimal value, the near-optimal set
-    :math:`\\{w : y_i w^\\top x_i \\ge 1,\\ \\lVert w\\rVert \\le (1 + \\mathrm{slack}) p^*\\}` is
-    a polytope; its width :math:`\\max_j (\\max w_j - \\min w_j) / \\lVert w^*\\rVert_2` is
-    ``O(slack)`` when the solution is a unique vertex and of order 1 when a whole edge or
-    face is optimal. Standard reformulations (HiGHS): l1 with :math:`-u \\le w \\le u`,
-    objective :math:`\\sum u`; l_inf with :math:`-t \\le w_j \\le t`, objective :math:`t`.
-    """
-    from scipy.optimize import linprog
-
-    Z = np.asarray(y, dtype=np.float64)[:, None] * np.asarray(X, dtype=np.float64)
-    n, d = Z.shape
-    k = d if norm == "l1" else 1  # auxiliary variables
-    bound = np.eye(d) if norm == "l1" else np.ones((d, 1))
-    A = np.vstack(
-        [
-            np.hstack([-Z, np.zeros((n, k))]),
-            np.hstack([np.eye(d), -bound]),
-            np.hstack([-np.eye(d), -bound]),
-        ]
-    )
-    b = np.concatenate([-np.ones(n), np.zeros(2 * d)])
-    c = np.concatenate([np.zeros(d), np.ones(k)])
-    free = [(None, None)] * (d + k)
-    best = linprog(c, A_ub=A, b_ub=b, bounds=free, method="highs")
-    A2, b2 = np.vstack([A, c]), np.append(b, best.fun * (1 + slack))
-    widths = []
-    for j in range(d):
-        e = np.zeros(d + k)
-        e[j] = 1.0
-        lo = linprog(e, A_ub=A2, b_ub=b2, bounds=free, method="highs").fun
-        hi = -linprog(-e, A_ub=A2, b_ub=b2, bounds=free, method="highs").fun
-        widths.append(hi - lo)
-    return float(max(widths) / np.linalg.norm(best.x[:d]))
-
-
-def _references(X: np.ndarray, y: np.ndarray, results: Results) -> np.ndarray:
-    """The three unit max-margin directions (3, d), their margins and uniqueness."""
-    out: dict[str, Any] = {}
-    dirs = []
-    for norm in REFS:
-        mm = max_margin(X, y, norm)
-        width = 0.0 if norm == "l2" else lp_face_width(X, y, norm)  # l2: strictly convex
-        out[norm] = {
-            "direction": mm.direction.tolist(),
-            "margin": mm.margin,
-            "l2_margin": mm.l2_margin,
-            "support": mm.support.tolist(),
-            "face_width": width,
-            "unique": bool(width < 1e-4),
-        }
-        dirs.append(mm.direction)
-    angles = {
-        f"{a}-{b}": angle_degrees(dirs[i], dirs[j])
-        for i, a in enumerate(REFS)
-        for j, b in enumerate(REFS)
-        if i < j
-    }
-    out["angles"] = angles
-    out["min_pairwise"] = min(angles.values())
-    results.scalars["references"] = out
-    return np.stack(dirs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,19 +279,34 @@ def _inits(cfg: GeometryConfig, d: int) -> np.ndarray:
     return cfg.init_scale * dirs
 
 
-def _hparams(cfg: GeometryConfig, method: Method, X, y, inits, loss) -> dict[str, Any]:
-    """The step-size rule of the module docstring, as engine hyperparameters."""
-    B = float(np.max(np.linalg.norm(X, ord=_DUAL_ORD[method.geometry], axis=1)))
+def step_rule(
+    cfg: GeometryConfig, spec: OptimizerSpec, X, y, inits, loss
+) -> tuple[OptimizerSpec, dict[str, Any], str]:
+    """The step-size rule of the module docstring: ``(spec to run, hparams, note)``.
+
+    ``hparams["learning_rate"]`` is a number or one per init, beside the entry's
+    :attr:`Theory.traced` hyperparameters; ``note`` says which schedule runs.
+    """
+    entry = theory_of(spec)
+    geometry, normalized = (entry.geometry, entry.normalized) if entry else ("l2", False)
+    B = dual_bound(X, geometry)
     if cfg.learning_rate is not None:
         lr: Any = cfg.learning_rate
-    elif method.normalized:
+    elif normalized:
         lr = 1.0 / B
     else:
         lr = np.array([1.0 / (B**2 * float(loss(w, (X, y)))) for w in inits])
-    hp: dict[str, Any] = {"learning_rate": lr}
-    if method is METHODS["adam"]:
-        hp.update(b1=cfg.adam_b1, b2=cfg.adam_b2, eps=cfg.adam_eps)
-    return hp
+    traced = {k: spec.kwargs[k] for k in (entry.traced if entry else ()) if k in spec.kwargs}
+    hparams = {"learning_rate": lr, **traced}
+    spec = spec.replace(**dict.fromkeys(traced))
+    if "schedule" in spec.kwargs:
+        return spec, hparams, str(spec.kwargs["schedule"])
+    if not (normalized and cfg.decay):
+        return spec, hparams, "constant"
+    defaults = _factory_defaults(spec)
+    if defaults is not None and "schedule" not in defaults:
+        return spec, hparams, f"constant ({spec.name} takes no schedule)"
+    return spec.replace(schedule=_INV), hparams, _INV
 
 
 _HINT = (
@@ -283,50 +315,61 @@ _HINT = (
 )
 
 
-def _run_method(cfg: GeometryConfig, name: str, X, y, refs, inits, results: Results) -> None:
-    method = METHODS[name]
-    loss = exponential_sum if cfg.loss == "sum" else exponential_mean
-    decays = method.normalized and cfg.decay
-    hp = _hparams(cfg, method, X, y, inits, loss)
+def _train(cfg, spec, X, y, refs, inits, loss):
+    run_spec, hparams, schedule = step_rule(cfg, spec, X, y, inits, loss)
     traj = engine.train(
         loss,
         inits,
-        method.decaying if decays else method.constant,
+        run_spec,
         steps=cfg.steps,
         data=(X, y),
-        hparams=hp,
+        hparams=hparams,
         metrics=reference_angles,
         aux={"refs": refs},
         aux_axis=None,
         num_logs=cfg.num_logs,
         keep_params=X.shape[1] == 2,
-        description=f"{NAME}: {name}",
+        description=f"{NAME}: {spec.label}",
         divergence_hint=_HINT,
     )
+    return traj, hparams["learning_rate"], schedule
+
+
+def _run_method(cfg, key, spec, X, y, refs, inits, results: Results) -> None:
+    loss = exponential_sum if cfg.loss == "sum" else exponential_mean
+    traj, lr, schedule = _train(cfg, spec, X, y, refs, inits, loss)
+    entry = theory_of(spec)
     angles = np.stack([traj.metrics[f"angle_{r}"] for r in REFS], axis=-1)  # (L, B, 3)
     final = angles[-1]
-    own = REFS.index(method.reference)
-    own_lead = final[:, own] - np.min(np.delete(final, own, axis=1), axis=1)
-    results.arrays.update({f"{name}_angles": angles, f"{name}_final": np.asarray(traj.params)})
+    if entry is not None:
+        own = REFS.index(entry.reference)
+        own_lead = final[:, own] - np.min(np.delete(final, own, axis=1), axis=1)
+        slope = _late_slope(traj.steps, angles[:, :, own])
+    else:
+        own_lead, slope = np.full(len(inits), np.nan), float("nan")
+    results.arrays.update({f"{key}_angles": angles, f"{key}_final": np.asarray(traj.params)})
     if traj.snapshots is not None:
         paths = np.asarray(traj.snapshots)
         norms = np.maximum(np.linalg.norm(paths, axis=-1, keepdims=True), 1e-300)
-        results.arrays[f"{name}_paths"] = paths / norms  # unit vectors (w = 0 stays 0)
-    for key in ("loss", "norm", *(f"angle_{r}" for r in REFS)):
-        results.metrics[f"{name}/{key}"] = traj.metrics[key]
-    results.arrays.setdefault("steps", traj.steps)
-    results.scalars.setdefault("methods", {})[name] = {
-        "label": method.label,
-        "geometry": method.geometry,
-        "normalized": method.normalized,
-        "reference": method.reference,
-        "schedule": _INV if decays else "constant",
-        "learning_rate": np.broadcast_to(hp["learning_rate"], (len(inits),)).tolist(),
+        results.arrays[f"{key}_paths"] = paths / norms  # unit vectors (w = 0 stays 0)
+    for name in ("loss", "norm", *(f"angle_{r}" for r in REFS)):
+        results.metrics[f"{key}/{name}"] = traj.metrics[name]
+    if results.steps is None:
+        results.steps = traj.steps
+    results.scalars.setdefault("methods", {})[key] = {
+        "label": spec.label,
+        "geometry": entry.geometry if entry else "l2 (no theory entry: GD's step rule)",
+        "normalized": entry.normalized if entry else False,
+        "reference": entry.reference if entry else None,
+        "theory": entry.source if entry else f"none: no theory reference for {spec.label}",
+        "theory_assumptions_hold": theory_holds(spec),
+        "schedule": schedule,
+        "learning_rate": np.broadcast_to(lr, (len(inits),)).tolist(),
         "final_angle": {r: final[:, i].tolist() for i, r in enumerate(REFS)},
         "nearest": [_nearest_names(row) for row in final],
         "lead": own_lead.tolist(),
         "worst_lead": float(np.max(own_lead)),
-        "late_slope": _late_slope(traj.steps, angles[:, :, own]),
+        "late_slope": slope,
         "final_loss": traj.metrics["loss"][-1].tolist(),
         "final_norm": traj.metrics["norm"][-1].tolist(),
         "compile_seconds": traj.compile_seconds,
@@ -357,8 +400,9 @@ def _table(results: Results) -> None:
     for name, m in results.scalars["methods"].items():
         nearest = sorted(set(m["nearest"]))
         table[name] = {
+            "label": m["label"],
             **{f"angle_{r}": float(np.mean(m["final_angle"][r])) for r in REFS},
-            "theory": m["reference"],
+            "theory": m["reference"] or "none",
             "nearest": nearest[0]
             if len(nearest) == 1
             else "mixed: " + ", ".join(f"{m['nearest'].count(r)} {r}" for r in nearest),
@@ -368,9 +412,9 @@ def _table(results: Results) -> None:
 
 def run(cfg: GeometryConfig) -> Results:
     """Run every method from every init; return the numbers (no printing)."""
-    results = Results(NAME, "", cfg.to_dict())
+    results = Results()
     X, y = geometry_data.load(cfg.dataset)
-    refs = _references(X, y, results)
+    refs, results.scalars["references"] = references(X, y)
     inits = _inits(cfg, X.shape[1])
     results.arrays.update(X=X, y=y, refs=refs, inits=inits)
     results.scalars["problem"] = {
@@ -380,20 +424,12 @@ def run(cfg: GeometryConfig) -> Results:
         "loss": cfg.loss,
         "steps": cfg.steps,
         "num_inits": int(len(inits)),
+        "methods": [spec.label for spec in cfg.methods],
     }
-    for name in cfg.methods:
-        _run_method(cfg, name, X, y, refs, inits, results)
+    for key, spec in method_keys(cfg.methods).items():
+        _run_method(cfg, key, spec, X, y, refs, inits, results)
     _table(results)
     return results
-
-
-# ---------------------------------------------------------------------------------------
-# figures
-# ---------------------------------------------------------------------------------------
-def plot(results: Results) -> dict[str, Any]:
-    from implicitbias.experiments import geometry_plots
-
-    return geometry_plots.all_figures(results)
 
 
 # ---------------------------------------------------------------------------------------
@@ -420,46 +456,93 @@ def _at(r: Results, method: str, ref: str) -> float:
     )
 
 
+def _runs(role: str, strict: bool = True) -> Callable[[GeometryConfig], bool]:
+    """Predicate: ``cfg.methods`` has a method of ``role`` (with the theory's assumptions
+    when ``strict``)."""
+
+    def applies(cfg: GeometryConfig) -> bool:
+        spec = method_keys(cfg.methods).get(role)
+        return spec is not None and (theory_holds(spec) or not strict)
+
+    return applies
+
+
+def _requires(role: str, strict: bool = True) -> str:
+    """In words: which entry of ``methods`` a claim about ``role`` needs."""
+    entry = next(t for t in (*THEORY.values(), *NORMALIZED.values()) if t.role == role)
+    names = [n for n, t in THEORY.items() if t.role == role]
+    names += [
+        f"{n}(normalized=True)"
+        for n, t in THEORY.items()
+        if n.startswith(("steepest_", "coordinate_")) and NORMALIZED[t.geometry].role == role
+    ]
+    extra = " and ".join(f"{k}={v}" for k, v in entry.assumes) if strict else ""
+    return "methods has " + " or ".join(names) + (f" with {extra}" if extra else "")
+
+
 _BUILTIN = {"quick": "default", "full": "highdim"}
 _SEEDP = {"quick": "seed-004", "full": "seed-004"}
 _LEAD = "angle to the {} reference minus the smallest angle to the other two, worst init (deg)"
 
 
-def _nearest(method: str, ref: str, source: str) -> Claim:
-    statement = f"{METHODS[method].label} ends nearest the {ref} max-margin direction."
-    return Claim.legacy(
-        f"{NAME}/{method}-{ref}",
-        statement,
-        source,
-        NAME,
-        _BUILTIN,
-        _LEAD.format(ref),
-        functools.partial(lead, method=method, ref=ref),
-        Criterion("<", 0.0),
-        ("smoke",),
+def _nearest(
+    entry: Theory, also: tuple[str, ...] = ("smoke",), presets: dict | None = None
+) -> Claim:
+    return Claim(
+        id=f"{NAME}/{entry.role}-{entry.reference}",
+        statement=f"{entry.label} ends nearest the {entry.reference} max-margin direction.",
+        source=entry.source,
+        quantity=_LEAD.format(entry.reference),
+        measure=functools.partial(lead, method=entry.role, ref=entry.reference),
+        criterion=Criterion("<", 0.0),
+        presets=_BUILTIN if presets is None else presets,
+        also=also,
+        applies=_runs(entry.role),
+        requires=_requires(entry.role),
     )
 
 
-def _seed(name: str, statement: str, quantity: str, measure, criterion) -> Claim:
-    return Claim.legacy(
-        f"{NAME}/{name}", statement, SEED, NAME, _SEEDP, quantity, measure, criterion
+def _seed(name, statement, quantity, measure, criterion, role=None) -> Claim:
+    return Claim(
+        id=f"{NAME}/{name}",
+        statement=statement,
+        source=SEED,
+        quantity=quantity,
+        measure=measure,
+        criterion=criterion,
+        presets=_SEEDP,
+        applies=_runs(role, strict=False) if role else None,
+        requires=_requires(role, strict=False) if role else "",
     )
 
+
+KEYS = (
+    "references.angles.l2-linf",
+    "references.min_pairwise",
+    *(f"methods.{role}.{k}" for role in ("gd", "adam") for k in ("final_angle", "lead")),
+    "table",
+)
+"""Results keys read by the claims, plots and tests (``methods.<key>.*`` exists for every
+method; :func:`method_keys` names them)."""
 
 CLAIMS = (
-    _nearest("gd", "l2", SOUDRY),
-    _nearest("normalized_gd", "l2", NACSON),
-    _nearest("coordinate_descent", "l1", GUNASEKAR),
-    _nearest("normalized_cd", "l1", NACSON),
-    _nearest("steepest_linf", "linf", GUNASEKAR),
-    _nearest("sign_gd", "linf", NACSON),
-    _nearest("adam", "linf", ZHANG),
+    _nearest(_GD),
+    _nearest(_NGD),
+    _nearest(_CD),
+    _nearest(_NCD),
+    _nearest(_LINF),
+    _nearest(_SIGN),
+    _nearest(THEORY["adam"]),
+    # Lion is not among the default methods, so `verify` (which runs the defaults) never
+    # measures it: it is measured on any run whose methods include lion.
+    _nearest(THEORY["lion"], also=("smoke", "default", "highdim"), presets={}),
     _seed(
         "seed-sgd-l2",
         "SGD (full-batch GD, lr 0.1) goes to the l2 max margin, nearer than to the l_inf one.",
         "angle to l2 minus angle to l_inf (deg)",
         lambda r: lead(r, "gd", "l2", ("l2", "linf")),
         Criterion("<", 0.0),
+        role="gd",
     ),
     _seed(
         "seed-adam-linf",
@@ -467,13 +550,14 @@ CLAIMS = (
         "angle to l_inf minus angle to l2 (deg)",
         lambda r: lead(r, "adam", "linf", ("l2", "linf")),
         Criterion("<", 0.0),
+        role="adam",
     ),
     _seed(
         "seed-separation",
         "The experiment tells the geometries apart: its l2 and l_inf "
         "max-margin directions are >= 10 degrees apart.",
         "angle between the l2 and l_inf directions (deg)",
-        lambda r: r.get("references.angles.l2-linf"),
+        "references.angles.l2-linf",
         Criterion(">=", 10.0),
     ),
     _seed(
@@ -483,6 +567,7 @@ CLAIMS = (
         "angle(SGD, l2) / angle(l2, l_inf)",
         lambda r: _at(r, "gd", "l2"),
         Criterion("<", 0.5),
+        role="gd",
     ),
     _seed(
         "seed-adam-at-linf",
@@ -491,6 +576,7 @@ CLAIMS = (
         "angle(Adam, l_inf) / angle(l2, l_inf)",
         lambda r: _at(r, "adam", "linf"),
         Criterion("<", 0.5),
+        role="adam",
     ),
 )
 
@@ -500,8 +586,9 @@ EXPERIMENT = register(
         summary="GD, sign GD, coordinate descent, Adam: which max margin (l1, l2, l_inf)?",
         config_cls=GeometryConfig,
         run=run,
-        plot=plot,
+        plots="implicitbias.experiments.geometry_plots",
         claims=CLAIMS,
+        keys=KEYS,
         doc=__doc__ or "",
     )
 )

@@ -40,8 +40,9 @@ def _grid(n: int, size: float = 3.0) -> tuple[Any, list[Any]]:
 
 
 def _title(results: Results, name: str) -> str:
+    """The optimizer as run (its spec) and the max margin its theory predicts."""
     m = results.scalars["methods"][name]
-    return f"{m['label']} (theory: {m['reference']})"
+    return f"{m['label']} (theory: {m['reference'] or 'none'})"
 
 
 def angles_figure(results: Results) -> Any:
@@ -49,7 +50,7 @@ def angles_figure(results: Results) -> Any:
     inits as a line, the range over inits shaded."""
     names = _methods(results)
     fig, axes = _grid(len(names))
-    t = results.arrays["steps"][1:]
+    t = results.steps[1:]
     for ax, name in zip(axes, names, strict=True):
         angles = np.maximum(results.arrays[f"{name}_angles"][1:], 1e-4)  # (L-1, B, 3)
         for i, ref in enumerate(REFS):

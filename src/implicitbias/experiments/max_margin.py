@@ -4,6 +4,7 @@ Command::
 
     implicitbias run max-margin                  # 10^5 steps, about 5 s on 2 CPU cores
     implicitbias run max-margin --preset long    # 10^7 steps, log-spaced metrics, ~75 s
+    implicitbias run max-margin --set optimizer=heavy_ball --set optimizer.momentum=0.5
 
 Setting: a linear classifier :math:`f(x) = w^\\top x` (no bias; ``bias=true`` appends a
 constant feature) on linearly separable data, exponential or logistic loss, GD from several
@@ -14,6 +15,14 @@ Theory (Soudry et al. 2018, JMLR; Ji & Telgarsky 2019): :math:`w(t) = \\hat w\\l
 \\rho(t)` with :math:`\\rho` bounded, so :math:`\\lVert w(t)\\rVert` grows like
 :math:`\\lVert\\hat w\\rVert\\log t` and the direction gap is :math:`\\Theta(1/\\log t)`.
 Normalized GD and increasing steps converge much faster (Nacson et al. 2019, AISTATS).
+
+The main runs use ``optimizer`` (default ``gd``; any spec, ``--set optimizer=...``). The
+claims about the direction hold for the optimizers whose limit is the l2 SVM direction
+(:data:`L2_LIMIT`: GD, normalized GD, GD with momentum); the rate claims (``||w||`` against
+``log t``, the ``1/log t`` gap) and the seed claims are for plain constant-step GD; for any
+other optimizer they are *not applicable* and the numbers are still reported. The ``fast``
+comparison always runs its own two specs, :data:`FAST`: ``normalized_gd`` with step
+``normalized_lr``, and ``gd(schedule='increasing')`` with steps ``eta (1 + t)^power``.
 
 Expected outcome on the ``long`` preset: on the last two decades every init's angle to
 the SVM direction still falls, like :math:`1/\\log t` (R^2 0.98); the slope of
@@ -32,11 +41,11 @@ import numpy as np
 
 from implicitbias import engine, theory
 from implicitbias.claims import Claim, Criterion
-from implicitbias.config import Config, param
+from implicitbias.config import Config, optimizer_param, param
 from implicitbias.datasets import classification as data_sets
 from implicitbias.errors import ConfigError, ImplicitBiasError
 from implicitbias.experiments.registry import Experiment, register
-from implicitbias.optim import gd, normalized_gd
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.classification import LOSSES, exponential_shifted, margin_metrics
 from implicitbias.runs.results import Results
 
@@ -61,15 +70,18 @@ class MaxMarginConfig(Config):
     center: float = param(1.5, "clouds: the centres are +-center * (1, ..., 1)")
     bias: bool = param(False, "append a constant feature (a classifier with a bias)")
     loss: Literal["exponential", "logistic"] = param("exponential", "loss")
+    optimizer: OptimizerSpec = optimizer_param(
+        "gd", "optimizer of the main runs (the fast comparison has its own, see FAST)"
+    )
     reduction: Literal["mean", "sum"] = param("mean", "loss over examples: mean or sum")
     learning_rate: float | None = param(
         None,
-        "GD step; none: 1/lambda_max of the Hessian at w = 0 (X^T X/n for the mean "
+        "step of the main runs; none: 1/lambda_max of the Hessian at w = 0 (X^T X/n for the mean "
         "exponential loss, X^T X for the sum, a quarter of those for the logistic)",
         low=0,
         low_open=True,
     )
-    steps: int = param(100_000, "GD steps", low=1)
+    steps: int = param(100_000, "optimizer steps", low=1)
     zero_init: bool = param(True, "include the zero init")
     inits: tuple[float, ...] = param((), "explicit inits, flattened (len = k * features)")
     num_inits: int = param(4, "random Gaussian inits", low=0)
@@ -173,9 +185,13 @@ def default_learning_rate(cfg: MaxMarginConfig, X: np.ndarray) -> float:
     return float(1.0 / curvature)
 
 
-def increasing_gd(learning_rate, power):
-    """GD with steps ``lr (1 + t)^power`` (module level, so its program is cached)."""
-    return gd(learning_rate, schedule="increasing", power=power)
+FAST = {
+    "normalized_gd": OptimizerSpec("normalized_gd"),
+    "increasing": OptimizerSpec("gd", (("schedule", "increasing"),)),
+}
+"""The fast routes: normalized GD (step ``normalized_lr``) and GD with increasing steps
+``eta (1 + t)^power`` (``eta`` the main runs' step, ``power = increasing_power``, passed per
+run). Nacson et al. 2019 (AISTATS): both reach the l2 SVM direction much sooner than GD."""
 
 
 def _train(cfg, X, y, inits, svm, optimizer, hparams, label, loss=None):
@@ -266,7 +282,7 @@ def _summary(traj, loss_name: str = "final_loss") -> dict[str, Any]:
 
 def run(cfg: MaxMarginConfig) -> Results:
     """Train, compare with the SVM, fit the rates; no printing."""
-    results = Results(NAME, "", cfg.to_dict())
+    results = Results()
     X, y = load_data(cfg)
     sep = theory.separability(X, y)
     results.scalars["data"] = {
@@ -295,12 +311,13 @@ def run(cfg: MaxMarginConfig) -> Results:
     }
     lr = cfg.learning_rate or default_learning_rate(cfg, X)
     results.scalars["svm"]["learning_rate"] = lr
-    traj = _train(cfg, X, y, inits, svm, gd, {"learning_rate": lr}, "GD")
-    results.arrays["steps"] = traj.steps
+    traj = _train(cfg, X, y, inits, svm, cfg.optimizer, {"learning_rate": lr}, cfg.optimizer.label)
+    results.steps = traj.steps
     results.metrics.update(traj.metrics)
     if traj.snapshots is not None:
         results.arrays["paths"] = np.asarray(traj.snapshots)
-    results.scalars["gd"] = {
+    results.scalars["main"] = {
+        "optimizer": cfg.optimizer.label,
         **_summary(traj),
         "final_w": np.asarray(traj.params).tolist() if X.shape[1] <= 8 else [],
     }
@@ -317,26 +334,28 @@ def _fast_routes(cfg, X, y, inits, svm, results) -> None:
     # the same direction without underflowing once margins pass ~745 (float64).
     shifted = exponential_shifted if cfg.loss == "exponential" else None
     routes = {
-        "normalized_gd": (normalized_gd, {"learning_rate": cfg.normalized_lr}, shifted),
+        "normalized_gd": ({"learning_rate": cfg.normalized_lr}, shifted),
         "increasing": (
-            increasing_gd,
             {"learning_rate": results.get("svm.learning_rate"), "power": cfg.increasing_power},
             None,
         ),
     }
-    for name, (opt, hp, loss) in routes.items():
-        traj = _train(cfg, X, y, inits, svm, opt, hp, name, loss=loss)
+    for name, (hp, loss) in routes.items():
+        traj = _train(cfg, X, y, inits, svm, FAST[name], hp, FAST[name].label, loss=loss)
         results.arrays[f"{name}_angle"] = traj.metrics["angle"]
         results.arrays[f"{name}_steps"] = traj.steps
         # With the shifted loss the logged loss is that one (>= 1/n), not the exponential.
-        results.scalars[name] = _summary(traj, "final_shifted_loss" if loss else "final_loss")
-    gd_reach = results.scalars["gd"]["steps_to"][_reach_key(0.1)]
+        results.scalars[name] = {
+            "optimizer": FAST[name].label,
+            **_summary(traj, "final_shifted_loss" if loss else "final_loss"),
+        }
+    gd_reach = results.scalars["main"]["steps_to"][_reach_key(0.1)]
     ng_reach = results.scalars["normalized_gd"]["steps_to"][_reach_key(0.1)]
     results.scalars["speedup_to_tenth_degree"] = _speedup(gd_reach, ng_reach, cfg.steps)
 
 
 def _speedup(slow: list, fast: list, budget: int) -> dict[str, Any]:
-    """log10(GD steps / normalized-GD steps) to stay within 0.1 degree, per init.
+    """log10(main-run steps / normalized-GD steps) to stay within 0.1 degree, per init.
 
     Where GD did not get there within the budget, the budget stands in for its steps and
     the ratio is a lower bound (said in ``kind``); NaN where normalized GD did not get there.
@@ -379,11 +398,14 @@ def _non_separable(cfg, X, y, results) -> Results:
         np.zeros(0),
     )
     lr = cfg.learning_rate or default_learning_rate(cfg, X)
-    traj = _train(cfg, X, y, inits, dummy, gd, {"learning_rate": lr}, "GD")
-    results.arrays.update(steps=traj.steps, X=X, y=y)
+    label = cfg.optimizer.label
+    traj = _train(cfg, X, y, inits, dummy, cfg.optimizer, {"learning_rate": lr}, label)
+    results.steps = traj.steps
+    results.arrays.update(X=X, y=y)
     results.metrics.update({k: v for k, v in traj.metrics.items() if k in ("loss", "norm")})
     norms = traj.metrics["norm"]
     results.scalars["finite_minimizer"] = {
+        "optimizer": label,
         "final_norm": norms[-1].tolist(),
         "norm_change_last_decade": float(np.max(np.abs(norms[-1] - norms[len(norms) * 4 // 5]))),
         "final_loss": traj.metrics["loss"][-1].tolist(),
@@ -391,104 +413,192 @@ def _non_separable(cfg, X, y, results) -> Results:
     return results
 
 
-def plot(results: Results) -> dict[str, Any]:
-    from implicitbias.experiments import max_margin_plots
-
-    return max_margin_plots.all_figures(results)
-
-
 # ---------------------------------------------------------------------------------------
 # claims
 # ---------------------------------------------------------------------------------------
 SOUDRY = "Soudry et al. 2018 (JMLR)"
 NACSON = "Nacson et al. 2019 (AISTATS)"
-# The asymptotic claims need the 10^7-step run: at 10^5 steps the 2D default is still
-# pre-asymptotic (its numbers are reported on any run of `default` or `smoke`).
-_DEFAULT = {"quick": "long", "full": "long"}
+WANG = (
+    "Wang et al. 2022 (NeurIPS), 'Does Momentum Change the Implicit Regularization on "
+    "Separable Data?'"
+)
+L2_LIMIT = {
+    "gd": SOUDRY,
+    "sgd": SOUDRY,
+    "steepest_l2": SOUDRY,
+    "normalized_gd": NACSON,
+    "heavy_ball": WANG,
+    "nesterov": WANG,
+}
+"""Registry names of the optimizers proved to converge in direction to the l2 SVM on
+separable data with an exponentially-tailed loss, and where: GD (Soudry et al. 2018),
+normalized GD and GD with increasing steps (Nacson et al. 2019), GD with heavy-ball or
+Nesterov momentum (Wang et al. 2022). Sign-like methods and Adam without its stability
+constant go to the l_inf margin instead (see the ``geometry`` experiment)."""
 
 
-def _claim(name, statement, quantity, measure, criterion, presets=_DEFAULT, source=SOUDRY):
-    also = ("smoke", "default") if presets is _DEFAULT else ()
-    return Claim.legacy(
-        f"{NAME}/{name}", statement, source, NAME, presets, quantity, measure, criterion, also
+def _l2_limit(cfg: MaxMarginConfig) -> bool:
+    return cfg.optimizer.fn is None and cfg.optimizer.base_name in L2_LIMIT
+
+
+def _plain_gd(cfg: MaxMarginConfig) -> bool:
+    spec = cfg.optimizer
+    return (
+        spec.fn is None
+        and spec.base_name in ("gd", "sgd")
+        and spec.get("schedule", "constant") == "constant"
     )
 
 
+def _speedup_applies(cfg: MaxMarginConfig) -> bool:
+    return cfg.fast and _plain_gd(cfg)
+
+
+def _svc_applies(cfg: MaxMarginConfig) -> bool:
+    return cfg.dataset == "clouds" and cfg.dim == 2 and not cfg.bias
+
+
+_L2 = "the optimizer's limit is the l2 SVM direction (" + ", ".join(L2_LIMIT) + ")"
+_GD = "the optimizer is gd (or sgd) with a constant step"
+# The asymptotic claims need the 10^7-step run: at 10^5 steps the 2D default is still
+# pre-asymptotic (its numbers are reported on any run of `default` or `smoke`).
+_DEFAULT = {"quick": "long", "full": "long"}
+_ALSO = ("smoke", "default")
+_SEED000 = {"quick": "seed-000", "full": "seed-000"}
+_SEED004 = {"quick": "seed-004", "full": "seed-004"}
+
+KEYS = (
+    "main.max_final_angle",
+    "main.final_angle",
+    "main.final_w",
+    "main.steps_to.deg_0p1",
+    "fits.max_tail_angle_ratio",
+    "fits.min_r2_angle",
+    "fits.min_r2_norm",
+    "fits.max_slope_error",
+    "fits.tail_from_step",
+    "fits.per_init",
+    "svm.gamma",
+    "svm.learning_rate",
+    "normalized_gd.steps_to.deg_0p1",
+    "speedup_to_tenth_degree.log10_min",
+    "speedup_to_tenth_degree.log10_per_init",
+    "speedup_to_tenth_degree.kind",
+    "svc_with_intercept.angle_to_bias_free_svm",
+)
+"""Every results key that the claims, plots and tests read."""
+
 CLAIMS = (
-    _claim(
-        "direction",
-        "GD's direction approaches the SVM direction from every init.",
-        "max over inits of (final angle) / (angle where the tail starts)",
-        lambda r: r.get("fits.max_tail_angle_ratio"),
-        Criterion("<", 1.0),
+    Claim(
+        id=f"{NAME}/direction",
+        statement="GD's direction approaches the SVM direction from every init.",
+        source=SOUDRY,
+        quantity="max over inits of (final angle) / (angle where the tail starts)",
+        measure="fits.max_tail_angle_ratio",
+        criterion=Criterion("<", 1.0),
+        presets=_DEFAULT,
+        also=_ALSO,
+        applies=_l2_limit,
+        requires=_L2,
     ),
-    _claim(
-        "direction-1deg",
-        "GD's direction is within 1 degree of the SVM direction from "
+    Claim(
+        id=f"{NAME}/direction-1deg",
+        statement="GD's direction is within 1 degree of the SVM direction from "
         "every init at the end of the budget.",
-        "max over inits of the final angle to the SVM direction (degrees)",
-        lambda r: r.get("gd.max_final_angle"),
-        Criterion("<=", 1.0),
+        source=SOUDRY,
+        quantity="max over inits of the final angle to the SVM direction (degrees)",
+        measure="main.max_final_angle",
+        criterion=Criterion("<=", 1.0),
+        presets=_DEFAULT,
+        also=_ALSO,
+        applies=_l2_limit,
+        requires=_L2,
     ),
-    _claim(
-        "gap-inv-log",
-        "The direction gap is Theta(1/log t): it fits a/log t + b on the tail.",
-        "min over inits of R^2 of angle = a/log t + b (tail)",
-        lambda r: r.get("fits.min_r2_angle"),
-        Criterion(">=", 0.9),
+    Claim(
+        id=f"{NAME}/gap-inv-log",
+        statement="The direction gap is Theta(1/log t): it fits a/log t + b on the tail.",
+        source=SOUDRY,
+        quantity="min over inits of R^2 of angle = a/log t + b (tail)",
+        measure="fits.min_r2_angle",
+        criterion=Criterion(">=", 0.9),
+        presets=_DEFAULT,
+        also=_ALSO,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "norm-log",
-        "||w(t)|| grows like log t.",
-        "min over inits of R^2 of ||w|| = a log t + b (tail)",
-        lambda r: r.get("fits.min_r2_norm"),
-        Criterion(">=", 0.99),
+    Claim(
+        id=f"{NAME}/norm-log",
+        statement="||w(t)|| grows like log t.",
+        source=SOUDRY,
+        quantity="min over inits of R^2 of ||w|| = a log t + b (tail)",
+        measure="fits.min_r2_norm",
+        criterion=Criterion(">=", 0.99),
+        presets=_DEFAULT,
+        also=_ALSO,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "norm-slope",
-        "The slope of ||w(t)|| against log t is ||w_SVM|| = 1/gamma*.",
-        "max over inits of |a gamma* - 1|",
-        lambda r: r.get("fits.max_slope_error"),
-        Criterion("<=", 0.1),
+    Claim(
+        id=f"{NAME}/norm-slope",
+        statement="The slope of ||w(t)|| against log t is ||w_SVM|| = 1/gamma*.",
+        source=SOUDRY,
+        quantity="max over inits of |a gamma* - 1|",
+        measure="fits.max_slope_error",
+        criterion=Criterion("<=", 0.1),
+        presets=_DEFAULT,
+        also=_ALSO,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "normalized-speedup",
-        "Normalized GD reaches 0.1 degree of the SVM direction in at "
+    Claim(
+        id=f"{NAME}/normalized-speedup",
+        statement="Normalized GD reaches 0.1 degree of the SVM direction in at "
         "least 100x fewer steps than GD.",
-        "min over inits of log10(GD steps / normalized-GD steps) to stay within 0.1 degree "
-        "(a lower bound where GD did not get there within the budget)",
-        lambda r: r.get("speedup_to_tenth_degree.log10_min"),
-        Criterion(">=", 2.0),
         source=NACSON,
+        quantity="min over inits of log10(GD steps / normalized-GD steps) to stay within "
+        "0.1 degree (a lower bound where GD did not get there within the budget)",
+        measure="speedup_to_tenth_degree.log10_min",
+        criterion=Criterion(">=", 2.0),
+        presets=_DEFAULT,
+        also=_ALSO,
+        applies=_speedup_applies,
+        requires="fast is on and " + _GD,
     ),
-    _claim(
-        "seed-000",
-        "Seed 000 section 3: after 20000 steps of GD on the logistic loss the "
+    Claim(
+        id=f"{NAME}/seed-000",
+        statement="Seed 000 section 3: after 20000 steps of GD on the logistic loss the "
         "direction matches the SVM direction.",
-        "final angle to the SVM direction (degrees)",
-        lambda r: r.get("gd.max_final_angle"),
-        Criterion("<=", 1.0),
-        presets={"quick": "seed-000", "full": "seed-000"},
         source="seed 000, section 3",
+        quantity="final angle to the SVM direction (degrees)",
+        measure="main.max_final_angle",
+        criterion=Criterion("<=", 1.0),
+        presets=_SEED000,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "seed-004",
-        "Seed 004 Experiment 1: GD from the four inits all converge to the SVM direction.",
-        "max over the four inits of the final angle (degrees)",
-        lambda r: r.get("gd.max_final_angle"),
-        Criterion("<=", 1.0),
-        presets={"quick": "seed-004", "full": "seed-004"},
+    Claim(
+        id=f"{NAME}/seed-004",
+        statement="Seed 004 Experiment 1: GD from the four inits all converge to the SVM "
+        "direction.",
         source="seed 004, Experiment 1",
+        quantity="max over the four inits of the final angle (degrees)",
+        measure="main.max_final_angle",
+        criterion=Criterion("<=", 1.0),
+        presets=_SEED004,
+        applies=_plain_gd,
+        requires=_GD,
     ),
-    _claim(
-        "seed-004-svc",
-        "Seed 004 Experiment 1 takes scikit-learn's SVC (C=1000) as the "
+    Claim(
+        id=f"{NAME}/seed-004-svc",
+        statement="Seed 004 Experiment 1 takes scikit-learn's SVC (C=1000) as the "
         "max-margin direction of its bias-free model.",
-        "angle between SVC's coef_ (it fits an intercept) and the bias-free SVM (degrees)",
-        lambda r: r.get("svc_with_intercept.angle_to_bias_free_svm"),
-        Criterion("<=", 1.0),
-        presets={"quick": "seed-004", "full": "seed-004"},
         source="seed 004, Experiment 1",
+        quantity="angle between SVC's coef_ (it fits an intercept) and the bias-free SVM (degrees)",
+        measure="svc_with_intercept.angle_to_bias_free_svm",
+        criterion=Criterion("<=", 1.0),
+        presets=_SEED004,
+        applies=_svc_applies,
+        requires="dataset is clouds with dim 2 and no bias",
     ),
 )
 
@@ -498,8 +608,9 @@ EXPERIMENT = register(
         summary="GD on separable data converges in direction to the hard-margin SVM",
         config_cls=MaxMarginConfig,
         run=run,
-        plot=plot,
+        plots="implicitbias.experiments.max_margin_plots",
         claims=CLAIMS,
+        keys=KEYS,
         doc=__doc__ or "",
     )
 )

@@ -10,8 +10,14 @@ from implicitbias.plotting import figure
 from implicitbias.runs.results import Results
 
 
+def _opt(results: Results) -> str:
+    """The optimizer of the main runs, as written on the command line."""
+    return str(results.scalars.get("main", {}).get("optimizer", "gd"))
+
+
 def circle_figure(results: Results) -> Any:
-    """Normalized GD trajectories on the unit circle, with the SVM direction."""
+    """Normalized trajectories w/||w|| of the main runs on the unit circle, with the SVM
+    direction."""
     fig, ax = figure(size=(5.4, 5.4))
     theta = np.linspace(0, 2 * np.pi, 300)
     ax.plot(np.cos(theta), np.sin(theta), color="0.75", ls="--", lw=0.8)
@@ -32,7 +38,7 @@ def circle_figure(results: Results) -> Any:
         ylim=(-1.2, 1.2),
         xlabel="w1 / ||w||",
         ylabel="w2 / ||w||",
-        title="GD directions converge to the max-margin direction",
+        title=f"{_opt(results)}: directions vs the max-margin direction",
     )
     ax.legend(fontsize=7, loc="lower left")
     return fig
@@ -41,7 +47,7 @@ def circle_figure(results: Results) -> Any:
 def angle_figure(results: Results) -> Any:
     """Angle to the SVM direction and normalized-margin gap vs steps, with the 1/log t fit."""
     fig, (ax1, ax2) = figure(1, 2, size=(10.5, 4.0))
-    t = results.arrays["steps"].astype(float)
+    t = results.steps.astype(float)
     keep = t >= 1  # the init (t = 0) has no place on a log axis
     t, angle, gap = t[keep], results.metrics["angle"][keep], results.metrics["gap"][keep]
     tail_from = results.get("fits.tail_from_step")
@@ -53,7 +59,11 @@ def angle_figure(results: Results) -> Any:
         # The gap is >= 0 up to the solver's tolerance; clip for the log axis.
         ax2.loglog(t, np.maximum(gap[:, m], 1e-12), lw=1.2)
     ax1.plot([], [], "k--", lw=1, label="fit a / log t + b (tail)")
-    ax1.set(xlabel="step", ylabel="angle to the SVM direction (degrees)", title="Direction gap")
+    ax1.set(
+        xlabel="step",
+        ylabel="angle to the SVM direction (degrees)",
+        title=f"{_opt(results)}: direction gap",
+    )
     ax1.legend(fontsize=7)
     ax2.set(xlabel="step", ylabel="gamma* - min_i y_i w.x_i / ||w||", title="Normalized margin gap")
     return fig
@@ -62,7 +72,7 @@ def angle_figure(results: Results) -> Any:
 def norm_figure(results: Results) -> Any:
     """||w(t)|| against log t, with the fitted line and the predicted slope 1/gamma*."""
     fig, ax = figure(size=(5.4, 4.0))
-    t = results.arrays["steps"].astype(float)
+    t = results.steps.astype(float)
     keep = t >= 1
     for m in range(results.metrics["norm"].shape[1]):
         ax.plot(np.log(t[keep]), results.metrics["norm"][keep, m], lw=1.2)
@@ -76,13 +86,13 @@ def norm_figure(results: Results) -> Any:
         lw=1,
         label=f"fit slope {fit['a']:.3g} (1/gamma* = {1 / gamma:.3g})",
     )
-    ax.set(xlabel="log t", ylabel="||w(t)||", title="||w|| grows like log t")
+    ax.set(xlabel="log t", ylabel="||w(t)||", title=f"{_opt(results)}: ||w(t)|| against log t")
     ax.legend(fontsize=8)
     return fig
 
 
 def data_figure(results: Results) -> Any:
-    """The 2D data with the GD and SVM decision lines and the support vectors."""
+    """The 2D data with the trained and SVM decision lines and the support vectors."""
     fig, ax = figure(size=(5.4, 5.4))
     X, y = results.arrays["X"], results.arrays["y"]
     ax.scatter(*X[y > 0].T, marker="+", color="tab:blue", label="y = +1")
@@ -92,7 +102,7 @@ def data_figure(results: Results) -> Any:
     lim = 1.1 * np.abs(X).max()
     for w, style, label in (
         (results.arrays["svm_direction"], "r-", "SVM boundary"),
-        (np.asarray(results.get("gd.final_w"))[0], "b--", "GD boundary (init 0)"),
+        (np.asarray(results.get("main.final_w"))[0], "b--", f"{_opt(results)} boundary (init 0)"),
     ):
         normal = np.array([-w[1], w[0]]) / np.linalg.norm(w)
         ax.plot(*(np.outer([-lim, lim], normal)).T, style, lw=1.2, label=label)
@@ -109,10 +119,11 @@ def data_figure(results: Results) -> Any:
 
 
 def fast_figure(results: Results) -> Any:
-    """Angle vs steps for GD, normalized GD and increasing steps (init 0)."""
+    """Angle vs steps for the main runs, normalized GD and increasing steps (init 0)."""
     fig, ax = figure(size=(6.0, 4.0))
-    curves = [("GD", results.arrays["steps"], results.metrics["angle"][:, 0])]
-    for name, label in (("normalized_gd", "normalized GD"), ("increasing", "increasing steps")):
+    curves = [(_opt(results), results.steps, results.metrics["angle"][:, 0])]
+    for name in ("normalized_gd", "increasing"):
+        label = results.scalars[name]["optimizer"]
         curves.append(
             (label, results.arrays[f"{name}_steps"], results.arrays[f"{name}_angle"][:, 0])
         )

@@ -653,6 +653,7 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
     "adafactor": adafactor,
     "sign_gd": sign_gd,
     "normalized_gd": normalized_gd,
+    "coordinate_descent": coordinate_descent,
     "steepest_l1": steepest_l1,
     "steepest_l2": steepest_l2,
     "steepest_linf": steepest_linf,
