@@ -54,5 +54,8 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     fails = sum(o.verdict == "does not hold" for o in outcomes)
     errors = sum(o.verdict == "error" for o in outcomes)
     skipped = sum(o.verdict == "not applicable" for o in outcomes)
-    text = f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, {errors} could not be measured"
+    text = (
+        f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, "
+        f"{errors} could not be measured"
+    )
     return text + (f", {skipped} not applicable" if skipped else "")
