@@ -1,6 +1,6 @@
-"""The flat-sharp experiment: the landscape's closed forms against jax.hessian, the noise
-generator, the engine's walkers against a NumPy GD loop, the Gibbs reference against a grid
-sum, and the smoke preset end to end."""
+"""The flat-sharp experiment: the landscape's closed forms against jax.hessian, the noisy
+optimizer, the engine's walkers against a NumPy GD loop, the Gibbs reference against a grid
+sum, another base optimizer, and the smoke preset end to end."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,9 @@ from implicitbias.claims import evaluate
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import flat_sharp as fs
 from implicitbias.experiments.flat_sharp import FlatSharpConfig
+from implicitbias.optim import noise
+from implicitbias.optim.noisy import PATH, noisy, with_gradient_noise
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.landscapes import Landscape, max_ratio, shifts
 
 
@@ -84,27 +88,62 @@ def test_finite_sum_has_mean_L_and_hessian_noise(dim):
 
 # ------------------------------------------------------------------ the noise
 def test_gaussian_stream_is_standard_normal_and_members_independent():
-    f = jax.jit(jax.vmap(lambda c: fs.gaussian_stream(c, 4)[0]))
-    counters = fs._mix64(jnp.arange(5000, dtype=jnp.uint64) + jnp.uint64(fs._GAMMA))
+    f = jax.jit(jax.vmap(lambda c: noise.gaussian_stream(c, 4)[0]))
+    counters = noise._mix64(jnp.arange(5000, dtype=jnp.uint64) + jnp.uint64(noise._GAMMA))
     z = np.asarray(f(counters))
     assert stats.kstest(z.ravel(), "norm").pvalue > 1e-3
     assert abs(np.corrcoef(z[:-1, 0], z[1:, 0])[0, 1]) < 0.05  # neighbouring members
     assert abs(np.corrcoef(z[:, 0], z[:, 1])[0, 1]) < 0.05  # successive draws
 
 
+def _update(tx, grads):
+    return tx.update(grads, tx.init(grads))[0]
+
+
 def test_noisy_gd_with_zero_sigma_is_gd_and_noise_has_scale_sigma():
     grads = jnp.array([0.5, -1.0])
-    tx = fs.noisy_gd(0.1, 0.0, 7)
-    upd, _ = tx.update(grads, tx.init(grads))
-    np.testing.assert_array_equal(upd, -0.1 * grads)
-    tx = fs.noisy_gd(1.0, 3.0, 7)
-
-    def draw(seed):
-        t = fs.noisy_gd(1.0, 3.0, seed)
-        return t.update(jnp.zeros(2), t.init(jnp.zeros(2)))[0]
-
-    samples = np.asarray(jax.vmap(draw)(jnp.arange(4000)))
+    np.testing.assert_array_equal(_update(noisy(0.1, 0.0, 7), grads), -0.1 * grads)
+    samples = np.asarray(
+        jax.vmap(lambda k: _update(noisy(1.0, 3.0, k), jnp.zeros(2)))(jnp.arange(4000))
+    )
     assert samples.std() == pytest.approx(3.0, rel=0.05)  # 8000 draws: se ~ 0.8 %
+
+
+def test_noisy_with_base_gd_is_noisy_gd_bit_for_bit():
+    grads = jnp.array([0.3, -2.0, 1.5])
+    seeds = jnp.arange(6) + 10**7
+    ours = jax.vmap(lambda k: _update(noisy(0.05, 2.0, k, base="gd"), grads))(seeds)
+    ref = jax.vmap(lambda k: _update(noise.noisy_gd(0.05, 2.0, k), grads))(seeds)
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(ref))
+
+
+def test_noise_enters_the_gradient_before_the_base_optimizer():
+    """sign_gd on g + sigma xi: every coordinate moves by exactly eta, with the sign of the
+    noisy gradient (the same normals as noise.gaussian_stream from the seed's start)."""
+    grads = jnp.array([0.3, -2.0, 1.5, 0.0])
+    upd = _update(noisy(0.1, 5.0, 3, base="sign_gd"), grads)
+    start = noise.add_gaussian_noise(5.0, 3).init(grads).counter
+    z, _ = noise.gaussian_stream(start, 4)
+    np.testing.assert_array_equal(np.asarray(upd), -0.1 * np.sign(np.asarray(grads + 5.0 * z)))
+    # sigma = 0 gives the base optimizer itself (here Adam, with its own hyperparameter).
+    adam = optax.adam(0.1, b1=0.5)
+    np.testing.assert_allclose(
+        _update(noisy(0.1, 0.0, 3, base="adam", b1=0.5), grads), _update(adam, grads), rtol=1e-12
+    )
+
+
+def test_with_gradient_noise_keeps_the_base_by_value():
+    spec = with_gradient_noise(OptimizerSpec.parse("lion(b2=0.95)"))
+    assert spec == OptimizerSpec(PATH, {"base": "lion", "b2": 0.95})
+    assert spec.reproducible
+    closure = OptimizerSpec.coerce(lambda learning_rate: optax.sgd(learning_rate))
+    wrapped = with_gradient_noise(closure)
+    grads = jnp.array([1.0, -1.0])
+    np.testing.assert_allclose(
+        _update(wrapped.build(learning_rate=0.1, sigma=0.0, seed=1), grads), -0.1 * grads
+    )
+    with pytest.raises(ConfigError, match="optimizer.sigma"):
+        with_gradient_noise(OptimizerSpec.parse("noisy_gd(sigma=1.0)"))
 
 
 # ------------------------------------------------------------------ the smoke run
@@ -187,3 +226,62 @@ def test_claims_evaluate_on_the_smoke_run(smoke):
         out = evaluate(claim, smoke)
         assert out.error is None, claim.id
     assert smoke.get("d1.noise.increase_z") > 3  # sigma 14 vs 0: measured ~9
+
+
+# ------------------------------------------------------------------ another base optimizer
+@pytest.fixture(scope="module")
+def sign_descent(tmp_path_factory):
+    overrides = {
+        "optimizer": "sign_gd",
+        "dims": (1,),
+        "walkers": 40,
+        "steps": 301,
+        "sigmas": (0.0, 8.0),
+        "eta_ratios": (0.5, 4.0),
+        "batch_sizes": (1, 64),
+        "sgd_etas": (0.02,),
+        "stability_walkers": 4,
+        "stability_ratios": (0.5, 2.0),
+    }
+    return lab.run("flat-sharp", "smoke", overrides, out=None)
+
+
+def test_another_base_optimizer_is_used_everywhere(sign_descent):
+    """Sign descent moves every walker by exactly eta per step: after an odd number of
+    steps, (x_T - x_0) / eta is an odd integer, for the noise-free eta sweep (GD would not
+    give integers) and with sigma = 8 added to the gradient before the sign."""
+    cfg = FlatSharpConfig.make("smoke", {"walkers": 40})
+    x0 = fs.initial_positions(cfg, 1)[:, 0]
+    for i, ratio in enumerate(sign_descent.config["eta_ratios"]):
+        moves = (sign_descent.arrays["d1_eta_gd_final"][i, :, 0] - x0) / (ratio * 0.1)
+        np.testing.assert_allclose(moves, np.round(moves), atol=1e-6)
+        assert np.all(np.round(moves) % 2 == 1)
+    noisy_moves = (sign_descent.arrays["d1_noise_final"][1, :, 0] - x0) / 0.01
+    np.testing.assert_allclose(noisy_moves, np.round(noisy_moves), atol=1e-6)
+    assert sign_descent.get("optimizer.label") == "sign_gd"
+
+
+def test_claims_are_not_applicable_to_another_base_optimizer(sign_descent):
+    assert {c["id"] for c in sign_descent.claims} == set()  # smoke measures none
+    for claim in fs.CLAIMS:
+        out = evaluate(claim, sign_descent, FlatSharpConfig.make("smoke", {"optimizer": "lion"}))
+        assert out.verdict == "not applicable", claim.id
+        assert "plain gd" in out.reason
+    two_d = FlatSharpConfig.make("smoke", {"dims": (2,)})
+    assert evaluate(fs.CLAIMS[0], sign_descent, two_d).verdict == "not applicable"
+    assert evaluate(fs.CLAIMS[0], sign_descent).error is None  # measurable all the same
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"optimizer": "lion(b1=1.5)"}, "optimizer.b1"),
+        ({"optimizer": "gd", "optimizer.sigma": 1.0}, "optimizer.sigma"),
+        ({"optimizer.seed": 3}, "optimizer.seed"),
+        ({"optimizer": "noisy_gd(sigma=1.0)"}, "optimizer.sigma"),
+    ],
+)
+def test_bad_optimizer_is_a_config_error(overrides, param):
+    with pytest.raises(ConfigError) as info:
+        FlatSharpConfig.make("smoke", overrides)
+    assert info.value.param == param

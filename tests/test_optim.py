@@ -246,6 +246,18 @@ CASES = [
         1e-8,
         id="noisy_gd-sigma0",
     ),
+    # Gradient noise in front of any base optimizer: base gd is noisy_gd itself (same
+    # tolerance as above); base heavy_ball (momentum 0.5) with the same noise: the
+    # stationary spread grows by about 1/(1 - beta^2) ~ 1.3x; tol = 0.03.
+    Case("noisy", {"learning_rate": 0.1, "sigma": 0.01, "seed": 3}, 300, 0.02),
+    Case(
+        "noisy",
+        {"learning_rate": 0.1, "sigma": 0.01, "seed": 3},
+        400,
+        0.03,
+        {"base": "heavy_ball", "momentum": 0.5},
+        id="noisy-heavy_ball",
+    ),
     # Grokfast in front of AdamW without weight decay (so that c stays the fixed point; the
     # decay is covered by the adamw case): measured 5e-14 (EMA) and 1e-4 (MA, window 10,
     # whose delayed average makes Adam oscillate until ~3000 steps).

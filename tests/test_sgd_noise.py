@@ -1,6 +1,7 @@
 """The sgd-noise experiment: seed 000 section 6 against its own NumPy code, the stationary
 covariance against an enumeration of every minibatch, the samplers, the MLP curvature
-against the exact Hessian, and the smoke preset end to end."""
+against the exact Hessian, another optimizer against its NumPy loop, and the smoke preset
+end to end."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implicitbias import lab, theory
-from implicitbias.claims import Outcome
+from implicitbias.claims import Outcome, evaluate
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import sgd_noise as sn
 from implicitbias.experiments.sgd_noise import SGDNoiseConfig
+from implicitbias.problems.weighted_least_squares import half_mse
+from implicitbias.runs.results import Results
 
 
 def _seed_data():
@@ -148,7 +151,7 @@ def test_table_sampler_replays_rows_and_weights_pad():
     np.testing.assert_array_equal(batch["y"], [2.0, 3.0, 0.0])
     w = jnp.array([1.0, -1.0])
     r = data["X"][jnp.array([2, 3])] @ w - data["y"][jnp.array([2, 3])]
-    assert float(sn.half_mse(w, batch)) == pytest.approx(0.5 * float(jnp.mean(r**2)))
+    assert float(half_mse(w, batch)) == pytest.approx(0.5 * float(jnp.mean(r**2)))
 
 
 def test_padded_sampler_draws_distinct_examples():
@@ -168,7 +171,7 @@ def test_mlp_curvature_against_the_exact_hessian():
     stacked = jax.tree.map(lambda *a: jnp.stack(a), *p)
     # 160 parameters: Hutch++ with 3 x 160 products sketches the whole space (exact trace).
     cfg = SGDNoiseConfig.make("smoke", {"lanczos_iters": 60, "trace_matvecs": 480})
-    top, tr = sn._curvature(stacked, {"X": X, "Y": Y}, cfg)
+    top, tr = sn.curvature(stacked, {"X": X, "Y": Y}, cfg)
     for i in range(2):
         H = exact_hessian(lambda q: mse_loss(q, jnp.asarray(X), jnp.asarray(Y)), p[i])
         eig = np.linalg.eigvalsh(H)
@@ -185,6 +188,7 @@ def test_config_errors():
         SGDNoiseConfig.make("default", {"linear": False, "mlp": False})
 
 
+@pytest.mark.slow  # ~50 s on 2 busy cores; the contract test runs the smoke preset too
 def test_smoke_writes_the_run_folder(tmp_path):
     res = lab.run("sgd-noise", "smoke", out=tmp_path)
     for stem in ("linear", "mlp"):
@@ -230,9 +234,75 @@ def test_matched_train_loss_picks_the_first_step_at_the_common_level():
     err = np.array([[0.9] * 4, [0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]])
     traj = SimpleNamespace(metrics={"loss": loss, "test_error": err}, steps=np.array([0, 10, 20]))
     rows = [{}, {}]
-    target = sn._matched_train_loss(traj, rows, 2)
+    target = sn.matched_train_loss(traj, rows, 2)
     assert target == 0.7  # the largest of the members' lowest losses (member 3)
     # members 0, 1, 2, 3 first reach <= 0.7 at rows 1, 2, 1, 2
     assert rows[0]["test_error_at_matched_loss"] == pytest.approx((0.1 + 0.6) / 2)
     assert rows[1]["test_error_at_matched_loss"] == pytest.approx((0.3 + 0.8) / 2)
     assert rows[0]["step_at_matched_loss"] == 15.0
+
+
+# ------------------------------------------------------------------ other optimizers
+def _seed_heavy_ball(X, y, lr, momentum, steps):
+    """Full-batch heavy ball as optax's trace: v <- momentum v + g, w <- w - lr v."""
+    w, v = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for _ in range(steps):
+        v = momentum * v + X.T @ (X @ w - y) / len(X)
+        w = w - lr * v
+    return w
+
+
+@pytest.fixture(scope="module")
+def heavy_ball():
+    overrides = {
+        "optimizer": "heavy_ball(momentum=0.5)",
+        "num_seeds": 2,
+        "steps": 300,
+        "batch_sizes": (1, 150),
+    }
+    return lab.run("sgd-noise", "seed-000", overrides, out=None)
+
+
+def test_another_optimizer_runs_every_member_and_is_labelled(heavy_ball):
+    X, y, X_te, y_te = _seed_data()
+    w = _seed_heavy_ball(X, y, 0.01, 0.5, 300)
+    full = _row(heavy_ball, 150)
+    for norm in full["norm_per_seed"]:  # full batch: every seed is the same run
+        assert norm == pytest.approx(np.linalg.norm(w), rel=1e-10)
+    assert full["test_mse_per_seed"][0] == pytest.approx(np.mean((X_te @ w - y_te) ** 2), rel=1e-9)
+    # The momentum is used: plain GD after 300 steps is measurably elsewhere.
+    w_gd = _seed_heavy_ball(X, y, 0.01, 0.0, 300)
+    assert abs(np.linalg.norm(w) - np.linalg.norm(w_gd)) > 1e-3
+    assert heavy_ball.get("linear.optimizer") == "heavy_ball(momentum=0.5)"
+
+
+def test_claims_are_not_applicable_to_another_optimizer(heavy_ball):
+    assert len(heavy_ball.claims) == 4
+    for claim in heavy_ball.claims:
+        out = Outcome(**claim)
+        assert out.verdict == "not applicable", claim["id"]
+        assert "plain gd" in out.reason
+
+
+def test_linear_claims_are_not_applicable_when_linear_is_off():
+    cfg = SGDNoiseConfig.make("mlp-small")
+    verdicts = {c.id: evaluate(c, Results(), cfg).verdict for c in sn.CLAIMS}
+    assert verdicts["sgd-noise/seed-000-test"] == "not applicable"
+    assert verdicts["sgd-noise/sgd-stationary-covariance"] == "not applicable"
+    # The MLP claims apply (and fail to measure on an empty result: an error, not a skip).
+    assert verdicts["sgd-noise/mlp-sharpness-vs-noise"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"optimizer": "heavy_ball(momentum=1.5)"}, "optimizer.momentum"),
+        ({"optimizer": "adam", "optimizer.b3": 0.9}, "optimizer.b3"),
+        ({"optimizer.learning_rate": 0.1}, "optimizer.learning_rate"),
+        ({"optimizer": "no_such_optimizer"}, "optimizer"),
+    ],
+)
+def test_bad_optimizer_is_a_config_error(overrides, param):
+    with pytest.raises(ConfigError) as info:
+        SGDNoiseConfig.make("seed-000", overrides)
+    assert info.value.param == param

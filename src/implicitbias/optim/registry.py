@@ -26,6 +26,7 @@ from implicitbias.optim.geometry import (
     scale_by_steepest,
 )
 from implicitbias.optim.grokfast import ema_filter, ma_filter
+from implicitbias.optim.noisy import noisy
 from implicitbias.optim.schedules import (
     SCHEDULES,
     ScheduleKind,
@@ -654,6 +655,7 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
     "sign_gd": sign_gd,
     "normalized_gd": normalized_gd,
     "coordinate_descent": coordinate_descent,
+    "noisy": noisy,
     "steepest_l1": steepest_l1,
     "steepest_l2": steepest_l2,
     "steepest_linf": steepest_linf,

@@ -11,6 +11,17 @@ from implicitbias.problems.landscapes import Landscape
 from implicitbias.runs.results import Results
 
 
+def _tags(results: Results) -> list[str]:
+    """The dimensions that ran: ``d1`` and/or ``d2``."""
+    return [t for t in ("d1", "d2") if t in results.scalars]
+
+
+def _opt(results: Results, noisy: bool = False) -> str:
+    """The optimizer actually used (``noisy``: the one of the noise sweeps)."""
+    label = results.scalars.get("optimizer", {}).get("label", "gd")
+    return f"{label} + noise" if noisy else label
+
+
 def _landscape(results: Results, dim: int) -> Landscape:
     c = results.config
     return Landscape(dim, c["k_sharp"], c["k_flat"], c["width"])
@@ -46,7 +57,8 @@ def landscape_figure(results: Results, dim: int = 1) -> Any:
             histtype="step",
             density=True,
             lw=1.2,
-            label=f"sigma = {sigmas[i]:g}: flat {s['noise']['flat_fraction'][i]:.2f}",
+            label=f"{_opt(results, True)}, sigma = {sigmas[i]:g}: "
+            f"flat {s['noise']['flat_fraction'][i]:.2f}",
         )
     twin.set_ylabel("density of final x")
     twin.legend(fontsize=7, loc="upper center")
@@ -70,7 +82,7 @@ def plane_figure(results: Results) -> Any:
         ylabel="y",
         xlim=(-2.5, 2.5),
         ylim=(-1.5, 1.5),
-        title=f"2D: contours of log(1 + L) and final walkers at sigma = {sigma:g}",
+        title=f"2D: log(1 + L) and final {_opt(results, True)} walkers, sigma = {sigma:g}",
     )
     return fig
 
@@ -78,7 +90,8 @@ def plane_figure(results: Results) -> Any:
 def fractions_figure(results: Results) -> Any:
     """Flat-basin fraction vs sigma, vs eta (GD and noisy GD) and vs batch size (SGD)."""
     fig, (a1, a2, a3) = figure(1, 3, size=(13.5, 4.0))
-    for tag in sorted(k for k in results.scalars if k.startswith("d")):
+    opt, noisy = _opt(results), _opt(results, True)
+    for tag in _tags(results):
         s = results.scalars[tag]
         n = s["noise"]
         bars = a1.errorbar(
@@ -87,7 +100,7 @@ def fractions_figure(results: Results) -> Any:
             yerr=n["flat_fraction_std"],
             marker="o",
             capsize=3,
-            label=f"{tag[1:]}D walkers",
+            label=f"{tag[1:]}D {noisy} walkers",
         )
         a1.plot(
             n["sigma"],
@@ -99,7 +112,7 @@ def fractions_figure(results: Results) -> Any:
         )
         for key, style in (("eta_gd", "-o"), ("eta_noisy", "--s")):
             e = s[key]
-            label = "GD" if key == "eta_gd" else f"GD + noise sigma = {e.get('sigma', '')}"
+            label = opt if key == "eta_gd" else f"{noisy}, sigma = {e.get('sigma', '')}"
             a2.errorbar(
                 e["eta_ratio"],
                 e["flat_fraction"],
@@ -118,7 +131,7 @@ def fractions_figure(results: Results) -> Any:
                 yerr=err[:, j],
                 marker="o",
                 capsize=3,
-                label=f"{tag[1:]}D eta = {eta:g}",
+                label=f"{tag[1:]}D {opt}, eta = {eta:g}",
             )
     a1.set(
         xlabel="gradient-noise sigma",
@@ -139,7 +152,7 @@ def fractions_figure(results: Results) -> Any:
         xscale="log",
         xlabel="batch size (largest = full batch)",
         ylabel="fraction in the flat basin",
-        title="Minibatch SGD on the finite sum",
+        title=f"{opt} on minibatches of the finite sum",
     )
     for a in (a1, a2, a3):
         a.legend(fontsize=6)
@@ -149,15 +162,15 @@ def fractions_figure(results: Results) -> Any:
 def course_figure(results: Results) -> Any:
     """Flat-basin fraction vs step for each sigma (1D)."""
     fig, ax = figure(size=(6.0, 4.0))
-    tag = "d1" if "d1_noise_course" in results.arrays else "d2"
-    steps = results.arrays[f"{tag}_noise_steps"]
+    tag = _tags(results)[0]
+    steps = results.steps
     course = results.arrays[f"{tag}_noise_course"]
     for i, sigma in enumerate(results.scalars[tag]["noise"]["sigma"]):
         ax.plot(steps, course[:, i], label=f"sigma = {sigma:g}")
     ax.set(
         xlabel="step",
         ylabel="fraction in the flat basin",
-        title=f"{tag[1:]}D: walkers cross the barrier over time",
+        title=f"{tag[1:]}D: {_opt(results, True)} walkers cross the barrier over time",
     )
     ax.legend(fontsize=7)
     return fig
@@ -166,15 +179,15 @@ def course_figure(results: Results) -> Any:
 def stability_figure(results: Results) -> Any:
     """Fraction of GD runs that converge back to the sharp minimum vs eta k_sharp / 2."""
     fig, ax = figure(size=(6.0, 4.0))
-    for tag in sorted(k for k in results.scalars if k.startswith("d")):
+    for tag in _tags(results):
         st = results.scalars[tag]["stability"]
         ax.plot(st["eta_ratio"], st["converged_fraction"], "o-", label=f"{tag[1:]}D")
-    ax.axvline(1.0, color="k", ls=":", lw=1, label="eta = 2 / k_sharp (closed form)")
+    ax.axvline(1.0, color="k", ls=":", lw=1, label="GD threshold eta = 2 / k_sharp (closed form)")
     ax.set(
         xscale="log",
         xlabel="eta k_sharp / 2",
         ylabel="fraction converged to the sharp min",
-        title="GD from the sharp minimum + 1e-3 noise",
+        title=f"{_opt(results)} from the sharp minimum + 1e-3 noise",
     )
     from matplotlib.ticker import NullFormatter
 
@@ -184,7 +197,7 @@ def stability_figure(results: Results) -> Any:
 
 
 def all_figures(results: Results) -> dict[str, Any]:
-    if not any(k.startswith("d") for k in results.scalars):
+    if not _tags(results):
         return {}
     figs = {
         "fractions": fractions_figure(results),

@@ -10,11 +10,17 @@ from implicitbias.plotting import figure
 from implicitbias.runs.results import Results
 
 
+def _opt(results: Results, part: str) -> str:
+    """The optimizer actually used by ``part`` (``linear`` or ``mlp``)."""
+    return str(results.scalars[part].get("optimizer", "gd"))
+
+
 def linear_figure(results: Results) -> Any:
     """Final train/test MSE and ||w|| per batch size (mean +- std over seeds), with the
     theory's expected values, and ||w - w_hat||^2 over time against tr Sigma."""
     fig, axes = figure(1, 4, size=(16.0, 3.8))
     rows = results.scalars["linear"]["per_batch"]
+    opt = _opt(results, "linear")
     b = np.array([r["batch_size"] for r in rows], dtype=float)
     for ax, key, label in (
         (axes[0], "train_mse", "train MSE"),
@@ -23,16 +29,18 @@ def linear_figure(results: Results) -> Any:
     ):
         mean = np.array([r[f"{key}_mean"] for r in rows])
         std = np.array([r[f"{key}_std"] for r in rows])
-        ax.errorbar(b, mean, yerr=std, marker="o", capsize=3, label="SGD, mean +- std over seeds")
+        ax.errorbar(
+            b, mean, yerr=std, marker="o", capsize=3, label=f"{opt}, mean +- std over seeds"
+        )
         pred = (
             [r[f"predicted_{key}"] for r in rows]
             if key != "norm"
             else [np.sqrt(r["predicted_norm2"]) for r in rows]
         )
-        ax.plot(b, pred, "k--", lw=1, label="theory: expected value (stationary SGD)")
+        ax.plot(b, pred, "k--", lw=1, label="SGD theory: expected value (stationary)")
         ax.set(xscale="log", xlabel="batch size", ylabel=label, title=f"{label} at the last step")
         ax.legend(fontsize=6)
-    steps = results.arrays["linear_steps"]
+    steps = results.steps
     ax = axes[3]
     for r in rows:
         d2 = results.arrays[f"linear_b{r['batch_size']}_dist2"].mean(axis=1)
@@ -44,7 +52,7 @@ def linear_figure(results: Results) -> Any:
     ax.set(
         xlabel="step",
         ylabel="||w - w_hat||^2 (mean over seeds)",
-        title="Fluctuation around w_hat; dotted: tr Sigma",
+        title=f"{opt}: fluctuation around w_hat; dotted: SGD's tr Sigma",
         ylim=(1e-8, 10),
     )
     ax.legend(fontsize=6)
@@ -55,6 +63,7 @@ def mlp_figure(results: Results) -> Any:
     """Sharpness, Hessian trace and test error against eta / B (MLP on digits)."""
     fig, axes = figure(1, 4, size=(16.0, 3.8))
     rows = results.scalars["mlp"]["rows"]
+    opt = _opt(results, "mlp")
     x = np.array([r["eta_over_batch"] for r in rows])
     lr = np.array([r["learning_rate"] for r in rows])
     bs = np.array([r["batch_size"] for r in rows])
@@ -75,7 +84,7 @@ def mlp_figure(results: Results) -> Any:
                 yerr=np.nan_to_num(e),
                 marker="o",
                 capsize=3,
-                label=f"eta = {eta:g}",
+                label=f"{opt}, eta = {eta:g}",
             )
             for xi, yi, b in zip(x[sel][order], y, bs[sel][order], strict=True):
                 ax.annotate(

@@ -1,0 +1,103 @@
+"""The flat-sharp claims and the results keys they, the plots and the tests read."""
+
+from __future__ import annotations
+
+from implicitbias.claims import Claim, Criterion
+from implicitbias.experiments.flat_sharp.config import FlatSharpConfig
+
+NAME = "flat-sharp"
+SEED = "seed 000, 'Try It: Flat vs. Sharp Minima' and section 5"
+WU = "Wu, Ma & E 2018 (NeurIPS); Cohen et al. 2021 (ICLR)"
+_PRESETS = {"quick": "quick", "full": "default"}
+
+
+def _gd_in_1d(cfg: FlatSharpConfig) -> bool:
+    """The claims' theory is for plain GD (plus noise, or on minibatches), read in 1D."""
+    spec = cfg.optimizer
+    return 1 in cfg.dims and spec.name in ("gd", "sgd") and not spec.hparams and spec.fn is None
+
+
+_GD = "the optimizer is plain gd (the theory is GD's) and dims includes 1"
+
+KEYS = (
+    "d1.noise.increase_z",
+    "d1.noise.min_adjacent_z",
+    "d1.noise.flat_fraction",
+    "d1.stability.brackets",
+    "d1.stability.bracket_error",
+    "d1.stability.converged_fraction",
+    "d1.eta_gd.min_flat_between_thresholds",
+    "d1.sgd.min_small_vs_full_z",
+    "d1.barrier_x",
+    "d2.stability.converged_fraction",
+    "d2.stability.bracket_error",
+    "d2.stability.brackets",
+    "optimizer.label",
+)
+"""Every results key that the claims, plots and tests read."""
+
+CLAIMS = (
+    Claim(
+        id=f"{NAME}/noise-flat",
+        statement="More gradient noise sends more walkers to the flat minimum.",
+        source=SEED,
+        quantity="1D: (flat fraction at the largest sigma - at sigma = 0) / its standard error "
+        "over repeats",
+        measure="d1.noise.increase_z",
+        criterion=Criterion(">=", 3.0),
+        presets=_PRESETS,
+        applies=_gd_in_1d,
+        requires=_GD,
+    ),
+    Claim(
+        id=f"{NAME}/noise-flat-monotone",
+        statement="The flat-basin fraction rises with sigma at every step of the sweep (no "
+        "significant decrease).",
+        source=SEED,
+        quantity="1D: min over adjacent sigmas of (f(sigma_next) - f(sigma)) / standard error",
+        measure="d1.noise.min_adjacent_z",
+        criterion=Criterion(">=", -2.0),
+        presets=_PRESETS,
+        applies=_gd_in_1d,
+        requires=_GD,
+    ),
+    Claim(
+        id=f"{NAME}/stability-threshold",
+        statement="GD's sharp minimum is stable iff eta < 2 / k_sharp (closed-form curvature).",
+        source=WU,
+        quantity="1D: 1 if every step on the grid eta k_sharp / 2 = stability_ratios below 1 "
+        "converges back to the sharp minimum and every one above 1 does not, else 0 (the "
+        "grid's resolution is d1.stability.bracket_error)",
+        measure="d1.stability.brackets",
+        criterion=Criterion(">=", 1.0),
+        presets=_PRESETS,
+        applies=_gd_in_1d,
+        requires=_GD,
+    ),
+    Claim(
+        id=f"{NAME}/eta-flat",
+        statement="With 2/k_sharp < eta < 2/k_flat GD cannot stay in the sharp basin and ends "
+        "in the flat one.",
+        source=SEED,
+        quantity="1D: min over such eta of the fraction of noise-free GD walkers ending in the "
+        "flat basin",
+        measure="d1.eta_gd.min_flat_between_thresholds",
+        criterion=Criterion(">=", 0.99),
+        presets=_PRESETS,
+        applies=_gd_in_1d,
+        requires=_GD,
+    ),
+    Claim(
+        id=f"{NAME}/sgd-small-batch-flat",
+        statement="Minibatch SGD with the smallest batch ends in the flat basin more often than "
+        "full-batch GD (same eta).",
+        source="seed 000, section 6; Keskar et al. 2017 (ICLR)",
+        quantity="1D: min over eta of (flat fraction at the smallest batch - at the full "
+        "batch) / standard error",
+        measure="d1.sgd.min_small_vs_full_z",
+        criterion=Criterion(">=", 3.0),
+        presets=_PRESETS,
+        applies=_gd_in_1d,
+        requires=_GD,
+    ),
+)
