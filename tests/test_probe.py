@@ -88,3 +88,28 @@ def test_probe_arguments_are_checked():
         Probe(_counter, _zero, every=0)
     with pytest.raises(ValueError, match="offset"):
         Probe(_counter, _zero, every=3, offset=3)
+
+
+def test_a_batch_of_one_takes_a_nested_aux_with_a_shared_subtree():
+    """``aux_axis={"per": 0, "shared": None}`` where ``shared`` is itself a dict: the
+    single-member path squeezes only the per-member leaves (vmap's in_axes prefix rule)."""
+    X, y, inits = _problem()
+
+    def metrics(w, data, aux):
+        return {"d": jnp.sum((w - aux["per"]) ** 2) + aux["shared"]["a"] + aux["shared"]["b"]}
+
+    aux = {"per": inits[:1] * 0.0 + 1.0, "shared": {"a": jnp.asarray(2.0), "b": jnp.ones(())}}
+    traj = train(
+        _loss,
+        inits[:1],
+        gd,
+        steps=3,
+        data=(X, y),
+        hparams={"learning_rate": 0.1},
+        metrics=metrics,
+        aux=aux,
+        aux_axis={"per": 0, "shared": None},
+        num_logs=2,
+    )
+    final = np.asarray(traj.params)[0]
+    np.testing.assert_allclose(traj.metrics["d"][-1, 0], np.sum((final - 1.0) ** 2) + 3.0)

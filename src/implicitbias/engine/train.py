@@ -150,7 +150,10 @@ def batch_map(fn: Callable, in_axes: tuple, size: int) -> Callable:
             return arg
         if isinstance(axis, int):
             return jax.tree.map(lambda x: jnp.squeeze(x, axis), arg)
-        return jax.tree.map(squeeze, arg, axis, is_leaf=lambda x: x is None)
+        # ``axis`` is a prefix of ``arg``'s structure, so it leads the map.
+        return jax.tree.map(
+            lambda ax, a: squeeze(a, ax), axis, arg, is_leaf=lambda x: x is None
+        )
 
     def single(*args):
         out = fn(*(squeeze(a, ax) for a, ax in zip(args, in_axes, strict=True)))
