@@ -16,7 +16,6 @@ from implicitbias import engine, lab, theory
 from implicitbias.claims import Outcome, evaluate
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import max_margin as mm
-from implicitbias.experiments import max_margin_plots
 from implicitbias.experiments.max_margin import (
     CLAIMS,
     MaxMarginConfig,
@@ -25,6 +24,7 @@ from implicitbias.experiments.max_margin import (
     _speedup,
     steps_to_reach,
 )
+from implicitbias.experiments.max_margin import plots as max_margin_plots
 from implicitbias.runs import store
 
 
