@@ -39,9 +39,11 @@ import numpy as np
 from _harness import environment, interleave, median, print_table, write_json
 
 from implicitbias import lab
+from implicitbias.datasets.modular import modular_data
 from implicitbias.engine.train import train
 from implicitbias.experiments import grokking as gk
-from implicitbias.optim import grokfast as gf
+from implicitbias.experiments.grokking.training import split_spec
+from implicitbias.problems.modular import init_params, problem
 
 NAME = "grokking"
 HP = {"learning_rate": 1e-3, "b1": 0.9, "b2": 0.98, "weight_decay": 1.0}
@@ -138,15 +140,20 @@ def steps_per_second(preset: str, steps: int, repeats: int) -> dict[str, Any]:
     import torch
 
     cfg = gk.GrokkingConfig.make(preset)
-    data = gk.modular_data(
+    data = modular_data(
         cfg.operation,
         cfg.p,
         cfg.train_fraction,
         jax.random.split(jax.random.PRNGKey(cfg.seed), 3)[0],
     )
     x, y = data.part("train")
-    params, static = gk.init_params(cfg, jax.random.split(jax.random.PRNGKey(1), 1))
-    loss, _ = gk.problem(static)
+    keys = jax.random.split(jax.random.PRNGKey(1), 1)
+    params, static = init_params(cfg.model, cfg.p, keys, **cfg.sizes())
+    loss, _ = problem(static)
+    # The experiment's AdamW: b1, b2 and the decay as per-member arrays, as in a run.
+    spec, hp = split_spec(cfg.optimizer, cfg.learning_rate)
+    if hp != HP:
+        raise RuntimeError(f"the experiment's AdamW {hp} is not the PyTorch side's {HP}")
     one = jax.tree.map(lambda a: np.asarray(a[0]), params)
 
     # Each contender trains from the same init every call (fresh copies).
@@ -156,10 +163,10 @@ def steps_per_second(preset: str, steps: int, repeats: int) -> dict[str, Any]:
         traj = train(
             loss,
             params,
-            gf.adamw_plain,
+            spec,
             steps=steps,
             data=(x, y),
-            hparams=HP,
+            hparams=hp,
             log_at=np.array([steps]),
             progress=False,
         )

@@ -1,6 +1,7 @@
 """The grokking experiment, measured: modular tables against Python arithmetic, the models'
 shapes and a reference transformer, the Grokfast filters against hand-computed updates,
-the Fourier measures on planted embeddings and logits, and the smoke preset end to end."""
+the Fourier measures on planted embeddings and logits, the optimizer field (CLI syntax,
+per-member hyperparameters, claims that do not apply), and the smoke preset end to end."""
 
 from __future__ import annotations
 
@@ -16,12 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from implicitbias import lab
+from implicitbias.claims import evaluate
 from implicitbias.datasets import modular
 from implicitbias.diagnostics import fourier
 from implicitbias.errors import ConfigError
 from implicitbias.experiments import grokking as gk
+from implicitbias.experiments.grokking import curves, training
+from implicitbias.experiments.grokking import grokfast as gks
 from implicitbias.models import EmbedMLP, OneLayerTransformer, split_model
 from implicitbias.optim import grokfast as gf
+from implicitbias.optim.spec import OptimizerSpec
+from implicitbias.problems import modular as modular_problem
+from implicitbias.runs.results import Results
 
 # ------------------------------------------------------------------ data sets
 
@@ -145,9 +152,10 @@ def test_mlp_matches_its_formula():
 def test_a_few_adamw_steps_reduce_the_loss(model):
     cfg = gk.GrokkingConfig.make("smoke", {"model": model})
     data = modular.modular_data("add", cfg.p, 0.5, jax.random.PRNGKey(0))
-    params, static = gk.init_params(cfg, jax.random.split(jax.random.PRNGKey(1), 1))
+    keys = jax.random.split(jax.random.PRNGKey(1), 1)
+    params, static = modular_problem.init_params(cfg.model, cfg.p, keys, **cfg.sizes())
     params = jax.tree.map(lambda a: a[0], params)
-    loss, _ = gk.problem(static)
+    loss, _ = modular_problem.problem(static)
     batch = tuple(jnp.asarray(a) for a in data.part("train"))
     tx = optax.adamw(1e-3, b1=0.9, b2=0.98, weight_decay=1.0)
 
@@ -207,7 +215,8 @@ def test_ma_filter_matches_a_hand_computed_window(warmup):
 def test_grokfast_adamw_is_adamw_on_the_filtered_gradient():
     grads = _grads(4)
     params = {"a": np.ones(3), "b": np.ones((2, 2))}
-    tx = gf.adamw_ema(1e-2, 0.5, alpha=0.8, lamb=2.0)
+    spec = OptimizerSpec.parse("grokfast_ema(alpha=0.8, lamb=2.0, b2=0.98, weight_decay=0.5)")
+    tx = spec.build(learning_rate=1e-2)
     ref = optax.adamw(1e-2, b1=0.9, b2=0.98, weight_decay=0.5)
     s, rs = tx.init(params), ref.init(params)
     h = None
@@ -224,6 +233,117 @@ def test_grokfast_rejects_bad_hyperparameters():
         gf.ema_filter(1.0)
     with pytest.raises(ConfigError, match="`window`"):
         gf.ma_filter(0)
+
+
+# ------------------------------------------------------------------ the optimizer field
+
+
+def test_default_optimizer_states_the_papers_adamw():
+    cfg = gk.GrokkingConfig()
+    assert cfg.optimizer == OptimizerSpec("adamw", (("b2", 0.98), ("weight_decay", 1.0)))
+    assert cfg.optimizer.label == "adamw(b2=0.98, weight_decay=1.0)"
+    # b1 and eps are the registry's defaults; the run uses exactly these values.
+    assert training.hparam(cfg.optimizer, "b1") == 0.9
+    assert training.hparam(cfg.optimizer, "eps") == 1e-8
+    assert training.weight_decay(cfg.grokfast_ema) == training.weight_decay(cfg.optimizer)
+
+
+def test_cli_syntax_sets_the_optimizer_and_one_hyperparameter():
+    cfg = gk.GrokkingConfig.make(
+        "smoke", {"optimizer": "lion(b1=0.95)", "optimizer.weight_decay": "0.5"}
+    )
+    assert cfg.optimizer == OptimizerSpec("lion", (("b1", 0.95), ("weight_decay", 0.5)))
+    cfg = gk.GrokkingConfig.make("smoke", {"optimizer.b2": "0.99"})
+    assert cfg.optimizer.kwargs == {"b2": 0.99, "weight_decay": 1.0}
+
+
+def test_float_hyperparameters_are_per_member_arrays():
+    """b1, b2, weight decay (and Grokfast's alpha, lamb) are traced per member, set or not,
+    so a decay sweep is one program; structural ones (the MA window) stay in the spec."""
+    cfg = gk.GrokkingConfig()
+    spec, hp = training.split_spec(cfg.optimizer, 1e-3, np.array([1.0, 0.0]))
+    assert spec == OptimizerSpec("adamw")
+    assert hp["b1"] == 0.9 and hp["b2"] == 0.98
+    np.testing.assert_array_equal(hp["weight_decay"], [1.0, 0.0])
+    spec, hp = training.split_spec(cfg.grokfast_ma, 1e-3)
+    assert spec == OptimizerSpec("grokfast_ma", (("window", 100),))
+    assert (hp["lamb"], hp["b2"], hp["weight_decay"]) == (5.0, 0.98, 1.0)
+    user = OptimizerSpec.parse("user_optim:clipped_gd(max_norm=10.0)")
+    assert training.split_spec(user, 1e-3) == (user, {"learning_rate": 1e-3})
+    assert training.weight_decay(user) is None
+
+
+def test_grokfast_baseline_is_the_same_adamw_without_the_filter():
+    cfg = gk.GrokkingConfig()
+    for spec in (cfg.grokfast_ema, cfg.grokfast_ma):
+        base = gks.baseline_of(spec)
+        assert base == OptimizerSpec("adamw", (("b2", 0.98), ("weight_decay", 1.0)))
+        assert gks.same_optimizer(base, cfg.optimizer)  # the main run is reused
+    assert gks.baseline_of(OptimizerSpec("lion")) is None
+    assert not gks.same_optimizer(OptimizerSpec("adamw"), cfg.optimizer)  # b2, decay differ
+
+
+@pytest.mark.parametrize(
+    ("overrides", "param"),
+    [
+        ({"optimizer.b2": "1.5"}, "optimizer.b2"),
+        ({"optimizer": "adamw(bogus=1)"}, "optimizer.bogus"),
+        ({"optimizer.learning_rate": "0.1"}, "optimizer.learning_rate"),
+        ({"grokfast_ma.window": "0"}, "grokfast_ma.window"),
+        ({"grokfast_ema": "grokfast_ema(alpha=1.0)"}, "grokfast_ema.alpha"),
+        ({"optimizer": "nosuch"}, "optimizer"),
+    ],
+)
+def test_bad_optimizer_hyperparameters_are_refused_before_any_work(overrides, param):
+    with pytest.raises(ConfigError) as info:
+        lab.run("grokking", "smoke", overrides, out=None)
+    assert info.value.param == param
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_claims_about_weight_decay_and_grokfast_do_not_apply_elsewhere():
+    claims = {c.id.split("/")[1]: c for c in gk.CLAIMS}
+    lion = gk.GrokkingConfig.make("default", {"optimizer": "lion"})
+    adamw = gk.GrokkingConfig.make("default")
+    for name in ("norm-falls", "no-weight-decay"):
+        assert claims[name].applicable(adamw) and not claims[name].applicable(lion)
+    for name in ("memorize-then-generalize", "seed-000-chance", "seed-000-10x", "seed-000-sharp"):
+        assert claims[name].applicable(lion)
+    swapped = gk.GrokkingConfig.make("grokfast", {"grokfast_ema": "lion"})
+    assert not claims["grokfast-speedup"].applicable(swapped)
+    assert claims["grokfast-ma-speedup"].applicable(swapped)
+    outcome = evaluate(claims["grokfast-speedup"], Results(), swapped)
+    assert outcome.verdict == "not applicable"
+    assert "grokfast_ema is a grokfast_ema spec" in outcome.reason
+
+
+@pytest.fixture(scope="module")
+def lion(tmp_path_factory):
+    """The smoke preset with Lion, as on the command line (``--set optimizer=lion``)."""
+    overrides = {"optimizer": "lion", "grokfast": "off", "phase": False}
+    return lab.run("grokking", "smoke", overrides, out=tmp_path_factory.mktemp("lion"))
+
+
+def test_lion_runs_and_its_claims_are_measured_or_not_applicable(lion):
+    assert lion.status == "ok"
+    assert lion.get("main.optimizer") == "lion"
+    # Lion's weight decay is 0: no control to run, and the weight-decay claims do not apply.
+    assert "no_wd" not in lion.scalars and "weight decay" in lion.get("skipped.no_wd_control")
+    assert lion.metrics["test_acc"].shape[1] == lion.config["num_seeds"]
+    verdicts = {c["id"].split("/")[1]: c for c in lion.claims}
+    for name in ("norm-falls", "no-weight-decay"):
+        assert verdicts[name]["reason"].startswith("not applicable: applies only when")
+        assert verdicts[name]["measured"] is None
+    for name in ("memorize-then-generalize", "seed-000-chance"):
+        assert verdicts[name]["reason"] is None and verdicts[name]["error"] is None
+    assert (lion.path / "accuracy.png").is_file()
+    # Measured: in 200 steps Lion fits 259 of the 264 training pairs and stays near chance
+    # (1/23) on the test pairs; with no decay its norm grows 19.86 -> 31.41.
+    assert lion.get("main.final_train_acc") == pytest.approx(259 / 264, abs=1e-6)
+    assert lion.get("main.max_test_acc") < 0.1
+    assert lion.get("main.norm_init") == pytest.approx(19.860, rel=1e-4)  # the smoke init
+    # float32 over 200 steps: 1e-3 leaves room for another summation order.
+    assert lion.get("main.norm_final") == pytest.approx(31.410, rel=1e-3)
 
 
 # ------------------------------------------------------------------ Fourier measures
@@ -305,18 +425,18 @@ def test_summary_numbers_on_a_synthetic_curve():
     test = np.array([0, 0, 0, 0, 0.05, 0.2, 0.5, 0.95, 0.995, 1, 1.0])
     norm = np.linspace(10, 5, len(steps))
     m = {k: v[:, None] for k, v in (("train_acc", train), ("test_acc", test), ("norm", norm))}
-    s = gk.summarize(steps, m, 0)
+    s = curves.summarize(steps, m, 0)
     assert (s["steps_train_99"], s["steps_test_99"], s["delay"]) == (200, 800, 600)
     assert s["ratio"] == 4.0
     assert s["test_acc_at_train_99"] == 0.0
     np.testing.assert_allclose(s["norm_ratio_transition"], norm[8] / norm[2])
     # 10 % at 500, 90 % at 700: rise 200 over a plateau of 300.
     np.testing.assert_allclose(s["rise_over_plateau"], 200 / 300)
-    assert gk.first_reach(steps, test, 2.0) is None
+    assert curves.first_reach(steps, test, 2.0) is None
 
 
 def test_log_steps_are_the_union_of_log_and_linear_points():
-    t = gk.log_steps(1000, 10, 11)
+    t = curves.log_steps(1000, 10, 11)
     assert t[0] == 0 and t[-1] == 1000
     assert set(range(0, 1001, 100)) <= set(t.tolist())
     assert {1, 2} <= set(t.tolist())  # the log points start at every step
@@ -364,7 +484,7 @@ def test_smoke_numbers_are_consistent(smoke):
     # The Grokfast baseline is the main run's first member: its summary matches the metrics.
     base = r.scalars["grokfast"]["baseline"]
     assert base["final_test_acc"] == pytest.approx(float(m["test_acc"][-1, 0]), abs=1e-7)
-    assert base["steps_test_99"] == gk.first_reach(r.arrays["steps"], m["test_acc"][:, 0], 0.99)
+    assert base["steps_test_99"] == curves.first_reach(r.steps, m["test_acc"][:, 0], 0.99)
     # The EMA filter makes the gradient larger (lamb = 2 on a slowly varying gradient).
     assert r.scalars["grokfast"]["ema"]["gradient_amplification"] > 1.0
 
@@ -394,7 +514,7 @@ def test_transformer_smoke_with_minibatches_has_finite_progress_measures():
     assert r.scalars["main"]["final_train_acc"] > 0.1  # it learns from minibatches
     for name in ("progress_restricted_loss", "progress_excluded_loss", "progress_key_share"):
         values = r.arrays[name]
-        assert values.shape == r.arrays["steps"].shape and np.all(np.isfinite(values)), name
+        assert values.shape == r.steps.shape and np.all(np.isfinite(values)), name
     # 200 steps are too few for a sparse spectrum; with no key frequency the share is 0.
     share = r.arrays["progress_key_share"]
     if not r.scalars["progress"]["key_frequencies"]:
