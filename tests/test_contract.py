@@ -37,7 +37,7 @@ def _numbers(node, prefix=""):
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if "seconds" in key or key in ("wall", "time"):
+            if "seconds" in key or "per_second" in key or key in ("wall", "time"):
                 continue
             out.update(_numbers(value, f"{prefix}{key}."))
         return out

@@ -30,7 +30,6 @@ from implicitbias.optim import (
     noise,
     noisy_gd,
 )
-from implicitbias.optim import grokfast as gf
 
 jax.config.update("jax_enable_x64", True)
 
@@ -405,41 +404,6 @@ def test_noisy_gd_sigma_zero_is_gd_and_needs_x64():
 
 
 # --------------------------------------------------------------------------- Grokfast
-
-
-def _legacy_adamw(lr, wd, b1=0.9, b2=0.98):
-    return optax.adamw(lr, b1=b1, b2=b2, eps=1e-8, weight_decay=wd)
-
-
-@pytest.mark.parametrize(
-    ("new", "old"),
-    [
-        (
-            lambda: gf.adamw_ema(1e-2, 0.5),
-            lambda: optax.chain(gf.ema_filter(0.98, 2.0), _legacy_adamw(1e-2, 0.5)),
-        ),
-        (
-            lambda: gf.adamw_ma(1e-2, 0.5, window=3),
-            lambda: optax.chain(gf.ma_filter(3, 5.0), _legacy_adamw(1e-2, 0.5)),
-        ),
-        (lambda: gf.adamw_plain(1e-2, 1.0), lambda: _legacy_adamw(1e-2, 1.0)),
-        (
-            lambda: gf.adamw_ema(3e-3, 1.0, b1=0.8, b2=0.95, alpha=0.9, lamb=1.0),
-            lambda: optax.chain(gf.ema_filter(0.9, 1.0), _legacy_adamw(3e-3, 1.0, 0.8, 0.95)),
-        ),
-    ],
-    ids=["adamw_ema", "adamw_ma", "adamw_plain", "adamw_ema-custom"],
-)
-def test_grokfast_legacy_factories_are_unchanged(new, old):
-    """The grokking experiment's factories give the same numbers and state as before."""
-    shapes = {"a": (3,), "b": (2, 2)}
-    grads = _grads(5, shapes)
-    params = {k: np.ones(s) for k, s in shapes.items()}
-    tx_new, tx_old = new(), old()
-    assert jax.tree.structure(tx_new.init(params)) == jax.tree.structure(tx_old.init(params))
-    for a, b in zip(_updates(tx_new, grads, params), _updates(tx_old, grads, params), strict=True):
-        for k in shapes:
-            np.testing.assert_array_equal(a[k], b[k])
 
 
 def test_grokfast_defaults_equal_registry_adamw():

@@ -89,21 +89,6 @@ class Claim:
     def experiment(self) -> str:
         return self.id.split("/", 1)[0]
 
-    @classmethod
-    def legacy(
-        cls, id, statement, source, experiment, presets, quantity, measure, criterion, also=()
-    ):  # noqa: A002, D102 - TRANSITIONAL, removed once every experiment declares keywords
-        return cls(
-            id=id,
-            statement=statement,
-            source=source,
-            quantity=quantity,
-            measure=measure,
-            criterion=criterion,
-            presets=presets,
-            also=tuple(also),
-        )
-
     def applies_to(self, preset: str) -> bool:
         return preset in self.presets.values() or preset in self.also
 

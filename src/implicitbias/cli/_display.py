@@ -55,7 +55,6 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     errors = sum(o.verdict == "error" for o in outcomes)
     skipped = sum(o.verdict == "not applicable" for o in outcomes)
     text = (
-        f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, "
-        f"{errors} could not be measured"
+        f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, {errors} could not be measured"
     )
     return text + (f", {skipped} not applicable" if skipped else "")

@@ -151,9 +151,7 @@ def batch_map(fn: Callable, in_axes: tuple, size: int) -> Callable:
         if isinstance(axis, int):
             return jax.tree.map(lambda x: jnp.squeeze(x, axis), arg)
         # ``axis`` is a prefix of ``arg``'s structure, so it leads the map.
-        return jax.tree.map(
-            lambda ax, a: squeeze(a, ax), axis, arg, is_leaf=lambda x: x is None
-        )
+        return jax.tree.map(lambda ax, a: squeeze(a, ax), axis, arg, is_leaf=lambda x: x is None)
 
     def single(*args):
         out = fn(*(squeeze(a, ax) for a, ax in zip(args, in_axes, strict=True)))

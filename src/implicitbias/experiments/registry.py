@@ -41,12 +41,9 @@ class Experiment:
     claims: tuple[Claim, ...] = ()
     keys: tuple[str, ...] = ()
     doc: str = ""
-    plot: Callable[[Results], Mapping[str, Any]] | None = None
 
     def figures(self, results: Results) -> Mapping[str, Any]:
         """The experiment's figures of ``results`` (``{}`` when it has none)."""
-        if self.plot is not None:
-            return self.plot(results)
         if self.plots is None:
             return {}
         module = importlib.import_module(self.plots) if isinstance(self.plots, str) else self.plots

@@ -14,13 +14,12 @@ the result goes to the usual optimizer (here AdamW):
     with } \\texttt{warmup}).
 
 The EMA starts from the first gradient and the moving average waits for a full window,
-as the paper's reference code does. Weight decay in :func:`adamw_ema` / :func:`adamw_ma`
-acts on the parameters (the registry's :func:`~implicitbias.optim.registry.adamw`, i.e.
-``optax.adamw``), so the filter changes only the gradient part of
-the step; with the same learning rate and weight decay, ``optax.adamw`` alone is the fair
-baseline. The registered, validated factories are
+as the paper's reference code does. The registered factories
 :func:`~implicitbias.optim.registry.grokfast_ema` and
-:func:`~implicitbias.optim.registry.grokfast_ma`.
+:func:`~implicitbias.optim.registry.grokfast_ma` chain a filter and the registry's
+:func:`~implicitbias.optim.registry.adamw`, whose weight decay acts on the parameters, so
+the filter changes only the gradient part of the step; with the same learning rate and
+weight decay, ``adamw`` alone is the fair baseline.
 """
 
 from __future__ import annotations
@@ -119,38 +118,3 @@ def ma_filter(
 
 # The AdamW of the package is :func:`implicitbias.optim.registry.adamw`. The registry imports
 # the filters above, so these wrappers import it when called (not at module load).
-
-
-def adamw_ema(
-    learning_rate, weight_decay, b1=0.9, b2=0.98, alpha=0.98, lamb=2.0
-) -> optax.GradientTransformation:
-    """Grokfast-EMA in front of the registry's ``adamw`` (hyperparameters may be traced).
-
-    The grokking experiment's factory: :func:`~implicitbias.optim.registry.grokfast_ema`
-    with ``b2 = 0.98`` by default and ``eps = 1e-8``.
-    """
-    from implicitbias.optim.registry import grokfast_ema
-
-    return grokfast_ema(
-        learning_rate, alpha=alpha, lamb=lamb, b1=b1, b2=b2, weight_decay=weight_decay
-    )
-
-
-def adamw_ma(
-    learning_rate, weight_decay, b1=0.9, b2=0.98, lamb=5.0, *, window: int = 100
-) -> optax.GradientTransformation:
-    """Grokfast-MA in front of the registry's ``adamw`` (``window`` is static: bind it with
-    ``functools.partial`` before handing the factory to the engine).
-
-    :func:`~implicitbias.optim.registry.grokfast_ma` with ``b2 = 0.98`` by default.
-    """
-    from implicitbias.optim.registry import grokfast_ma
-
-    return grokfast_ma(learning_rate, window, lamb=lamb, b1=b1, b2=b2, weight_decay=weight_decay)
-
-
-def adamw_plain(learning_rate, weight_decay, b1=0.9, b2=0.98) -> optax.GradientTransformation:
-    """The fair baseline: the registry's ``adamw`` with the same learning rate and decay."""
-    from implicitbias.optim.registry import adamw
-
-    return adamw(learning_rate, b1=b1, b2=b2, weight_decay=weight_decay)

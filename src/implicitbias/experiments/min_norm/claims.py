@@ -15,6 +15,7 @@ from implicitbias.experiments.min_norm.config import (
     plain_gd,
 )
 
+
 def _sgd_applies(cfg: MinNormConfig) -> bool:
     return cfg.sgd and gradient_span(cfg)
 
