@@ -20,9 +20,10 @@ WANG = (
     "Separable Data?': GD with momentum -> l2 max margin"
 )
 SIGNUM = (
-    "Fan, Schmidt & Thrampoulidis 2025 (arXiv:2502.04664) and Gronich & Vardi 2026 "
-    "(arXiv:2602.16340): momentum sign descent (Signum; Lion's step is the sign of a "
-    "momentum average) -> l_inf max margin with a decaying step"
+    "Gronich & Vardi 2026 (arXiv:2602.16340): momentum sign descent (Signum) -> KKT points "
+    "of the l_inf margin with a decaying step; Fan, Schmidt & Thrampoulidis 2025 "
+    "(arXiv:2502.04664): sign GD -> l_inf (max-norm) margin. Lion's step is the sign of an "
+    "interpolation of momentum and gradient, a variant the lab's claim extends these to"
 )
 
 
