@@ -55,7 +55,7 @@ def test_run_help_documents_every_field(tmp_path):
             ["run", "min-norm", "--set", "optimizer=adam", "--set", "optimizer.b9=1"],
             ["`optimizer.b9`", "accepts"],
         ),
-        (["run", "min-norm", "--set", "optimizer=user_optim:nope"], ["`optimizer`", "attribute"]),
+        (["run", "min-norm", "--set", "optimizer=optax:nope"], ["`optimizer`", "attribute"]),
         (["verify", "--preset", "quik"], ["`--preset`", "`quick`"]),
         (["verify", "--only", "min-nrom"], ["`--only`", "`min-norm`"]),
     ],

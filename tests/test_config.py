@@ -12,6 +12,8 @@ import pytest
 from implicitbias.config import Config, param, parse_value
 from implicitbias.errors import ConfigError, closest
 from implicitbias.experiments.min_norm import MinNormConfig
+from implicitbias.experiments.registry import experiments as list_experiments
+from implicitbias.optim.spec import OptimizerSpec, parse_list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,14 +366,24 @@ def test_to_dict_round_trip_with_tuples():
     assert ToyConfig.from_values(data) == cfg
 
 
-@pytest.mark.parametrize("cls", [MinNormConfig, ToyConfig])
+@pytest.mark.parametrize(
+    "cls",
+    [ToyConfig, *(e.config_cls for e in list_experiments().values())],
+    ids=lambda c: c.__name__,
+)
 def test_describe_covers_every_field_with_a_doc(cls):
     rows = cls.describe()
     assert [r[0] for r in rows] == [f.name for f in dataclasses.fields(cls)]
     for name, type_name, default, doc in rows:
         assert doc.strip(), name
         assert type_name.strip(), name
-        assert default == repr(getattr(cls(), name))
+        value = getattr(cls(), name)
+        if isinstance(value, OptimizerSpec):  # shown as written on the command line
+            assert default == str(value) and OptimizerSpec.parse(default) == value
+        elif isinstance(value, tuple) and value and isinstance(value[0], OptimizerSpec):
+            assert parse_list(default, name) == value
+        else:
+            assert default == repr(value)
 
 
 def test_describe_type_names():

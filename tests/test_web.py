@@ -73,6 +73,7 @@ def runs_root(tmp_path_factory) -> Path:
                 {"id": "a", "holds": True, "error": None},
                 {"id": "b", "holds": False, "error": None},
                 {"id": "c", "holds": None, "error": "run failed"},
+                {"id": "d", "holds": None, "error": None, "reason": "not applicable: x"},
             ]
         )
     )
@@ -245,7 +246,7 @@ def test_api_runs_lists_the_run(server, run_name):
     assert "plane.png" in entry["figures"]
     assert data["reports"] == ["report-test.html"]
     (verify,) = [r for r in data["runs"] if r["name"].startswith("verify-")]
-    assert verify["claims"] == {"holds": 1, "does not hold": 1, "error": 1}
+    assert verify["claims"] == {"holds": 1, "does not hold": 1, "error": 1, "not applicable": 1}
     assert verify["report"] == "report.html" and verify["experiment"] == "verify"
     assert not any(r["name"] == "not-a-run" for r in data["runs"])
     status, _, body = _request(server, f"/runs/{verify['name']}/report.html")

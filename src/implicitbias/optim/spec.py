@@ -205,7 +205,8 @@ class OptimizerSpec:
             if key in runtime:
                 raise ConfigError(
                     f"{parameter}.{key}",
-                    f"no {key} in the optimizer: the experiment sets it with its own `{key}` field",
+                    f"no {key} in the optimizer: the experiment sets `{key}` itself "
+                    "(see its config fields)",
                     value,
                 )
             if isinstance(value, float) and not math.isfinite(value):
