@@ -16,10 +16,10 @@ def _loss(w, data):
     return 0.5 * jnp.mean((X @ w - y) ** 2)
 
 
-def _counter(params, data, aux, state, key):
-    """Counts its own calls and reports the squared norm of the parameters."""
+def _counter(params, data, aux, state, key, step):
+    """Counts its own calls and reports the squared norm of the parameters and the step."""
     count = state + 1.0
-    return {"calls": count, "sq_norm": jnp.sum(params**2)}, count
+    return {"calls": count, "sq_norm": jnp.sum(params**2), "step": step}, count
 
 
 def _zero(params, aux):
@@ -58,6 +58,7 @@ def test_probe_runs_exactly_at_its_steps_and_carries_state(every, offset):
     np.testing.assert_array_equal(calls[ran], np.repeat(expected[:, None], 3, axis=1))
     snaps = np.asarray(traj.snapshots)
     np.testing.assert_allclose(sq[ran], np.sum(snaps[ran] ** 2, axis=-1), rtol=1e-12)
+    np.testing.assert_array_equal(traj.metrics["step"][ran], np.repeat(traj.steps[ran, None], 3, 1))
 
 
 def test_probe_state_is_checkpointed_and_resumed(tmp_path):

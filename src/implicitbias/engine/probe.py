@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-ProbeFn = Callable[[Any, Any, Any, Any, jax.Array], tuple[Mapping[str, jax.Array], Any]]
+ProbeFn = Callable[[Any, Any, Any, Any, jax.Array, jax.Array], tuple[Mapping[str, jax.Array], Any]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +29,10 @@ class Probe:
     """A stateful diagnostic at selected logged steps.
 
     Attributes:
-        fn: ``fn(params, data, aux, state, key) -> ({name: value}, state)`` for one member;
-            ``key`` is the member's key folded with the step (fresh randomness per call).
+        fn: ``fn(params, data, aux, state, key, step) -> ({name: value}, state)`` for one
+            member; ``key`` is the member's key folded with the step (fresh randomness per
+            call) and ``step`` the logged step (a traced integer: the call index is
+            ``(step - offset) // every``, so a probe keeps no counter of its own).
             Values are floating-point scalars or arrays of a fixed shape.
         init: ``init(params, aux) -> state`` at the start of the run.
         every: run at logged steps ``t`` with ``t % every == offset`` (log those steps).
@@ -53,7 +55,7 @@ class Probe:
     ) -> tuple[dict[str, jax.Array], Any]:
         """The probe's values and new state at step ``t`` (NaN and the old state if it skips;
         it always skips when ``valid`` is false: a padding interval of the engine)."""
-        args = (params, data, aux, state, jax.random.fold_in(key, t))
+        args = (params, data, aux, state, jax.random.fold_in(key, t), t)
         shapes = jax.eval_shape(self.fn, *args)[0]
 
         def run(a):

@@ -14,9 +14,10 @@ Both run inside the engine's compiled program (:class:`~implicitbias.engine.Prob
   (:math:`\\epsilon = 10^{-4}`, ``u`` a random unit vector, ``g`` the gradient) and the same
   quantity with the exact Hessian-vector product, :math:`\\lVert S H u\\rVert`.
 
-Each member's Lanczos start keys are ``split(member_key, estimates + 1)`` in order (the
-member keys are passed in ``aux``), so that the numbers do not depend on which logged
-steps the engine folds into its own probe key.
+Each member's Lanczos start keys are ``split(member_key, estimates + 1)``, the ``i``-th for
+the ``i``-th estimate, ``i = step // every`` (the member keys are passed in ``aux``), so
+that the numbers do not depend on which logged steps the engine folds into its own probe
+key.
 """
 
 from __future__ import annotations
@@ -45,13 +46,14 @@ def mse(params: Any, data: tuple[jax.Array, jax.Array], *, activation: str) -> j
 
 def _sharpness_init(params, aux, *, rows):
     flat = ravel_pytree(params)[0]
-    return jnp.zeros((rows, flat.size), flat.dtype), jnp.zeros((), jnp.int32)
+    return jnp.zeros((rows, flat.size), flat.dtype)
 
 
-def _sharpness(params, data, aux, state, key, *, activation, iters, estimates, preconditioned):
+def _sharpness(
+    params, data, aux, u, key, step, *, activation, iters, every, estimates, preconditioned
+):
     del key  # the start keys come from the member's key, in order (module docstring)
-    u, count = state
-    k = jax.random.split(aux["key"], estimates + 1)[count]
+    k = jax.random.split(aux["key"], estimates + 1)[step // every]
 
     def loss(p):
         return mse(p, data, activation=activation)
@@ -59,7 +61,7 @@ def _sharpness(params, data, aux, state, key, *, activation, iters, estimates, p
     res = lanczos(loss, params, k=1, num_iters=iters, key=k, v0=u[0])
     values = {"sharpness": res.eigenvalues[0]}
     if not preconditioned:
-        return values, (res.eigenvectors[:1], count + 1)
+        return values, res.eigenvectors[:1]
     # Hessian of q -> L(S^{1/2} q) at q = S^{-1/2} theta: S^{1/2} H S^{1/2}.
     root = ravel_pytree(params)[1](aux["root"])
     q = jax.tree.map(jnp.divide, params, root)
@@ -72,7 +74,7 @@ def _sharpness(params, data, aux, state, key, *, activation, iters, estimates, p
         v0=u[1],
     )
     values["preconditioned_sharpness"] = pre.eigenvalues[0]
-    return values, (jnp.stack([res.eigenvectors[0], pre.eigenvectors[0]]), count + 1)
+    return values, jnp.stack([res.eigenvectors[0], pre.eigenvectors[0]])
 
 
 def sharpness_probe(
@@ -88,6 +90,7 @@ def sharpness_probe(
         _sharpness,
         activation=activation,
         iters=iters,
+        every=every,
         estimates=estimates,
         preconditioned=preconditioned,
     )
@@ -95,14 +98,15 @@ def sharpness_probe(
     return Probe(fn=fn, init=init, every=every, offset=0)
 
 
-def _seed_init(params, aux, *, first):
+def _seed_init(params, aux):
     del params, aux
-    return jnp.asarray(first, jnp.int32)
+    return ()
 
 
-def _seed(params, data, aux, state, key, *, activation, estimates):
+def _seed(params, data, aux, state, key, step, *, activation, every, estimates):
     del key
-    direction = aux["dirs"][jnp.clip(state, 0, estimates - 1)]
+    # The i-th call is at step i * every + 1 (with every = 1 also at step 0, index -1).
+    direction = aux["dirs"][jnp.clip((step - 1) // every, 0, estimates - 1)]
     scale = aux["scale_flat"]
     flat, unravel = ravel_pytree(params)
 
@@ -114,7 +118,7 @@ def _seed(params, data, aux, state, key, *, activation, estimates):
     minus = ravel_pytree(g(unravel(flat - FD_STEP * direction)))[0]
     fd = jnp.linalg.norm(scale * (plus - minus)) / (2 * FD_STEP)
     exact = jnp.linalg.norm(scale * ravel_pytree(hvp(loss, params, unravel(direction)))[0])
-    return {"seed_estimator": fd, "seed_estimator_exact": exact}, state + 1
+    return {"seed_estimator": fd, "seed_estimator_exact": exact}, state
 
 
 def seed_estimator_probe(*, activation: str, every: int, estimates: int) -> Probe:
@@ -124,6 +128,5 @@ def seed_estimator_probe(*, activation: str, every: int, estimates: int) -> Prob
     With ``every = 1`` the probe also runs at ``t = 0``; that call is not one of the
     seed's (its value is dropped by the caller).
     """
-    fn = functools.partial(_seed, activation=activation, estimates=estimates)
-    init = functools.partial(_seed_init, first=-1 if every == 1 else 0)
-    return Probe(fn=fn, init=init, every=every, offset=1 % every)
+    fn = functools.partial(_seed, activation=activation, every=every, estimates=estimates)
+    return Probe(fn=fn, init=_seed_init, every=every, offset=1 % every)

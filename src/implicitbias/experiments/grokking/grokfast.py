@@ -86,7 +86,7 @@ def update_probe(loss: Any, filt: optax.GradientTransformation) -> engine.Probe:
     def init(params, aux):
         return filt.init(params), params
 
-    def fn(params, data, aux, state, key):
+    def fn(params, data, aux, state, key, step):
         fstate, previous = state
         g = jax.grad(loss)(params, data)
         filtered, fstate = filt.update(g, fstate, params)
