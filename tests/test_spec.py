@@ -232,3 +232,12 @@ def test_adam_on_min_norm_does_not_reach_the_pseudo_inverse():
     gd_run = ib.run("min-norm", "smoke", out=None)
     assert adam_run.get("pinv.relative_distance") > 1e3 * gd_run.get("pinv.relative_distance")
     assert adam_run.scalars["problem"]["optimizer"] == "adam"
+
+
+def test_named_is_the_registry_optimizer_only():
+    assert OptimizerSpec("gd").named("gd", "sgd") and OptimizerSpec("gd").named("gd", plain=True)
+    assert OptimizerSpec("gd", {"schedule": "inverse_sqrt"}).named("gd")
+    assert not OptimizerSpec("gd", {"schedule": "inverse_sqrt"}).named("gd", plain=True)
+    assert not OptimizerSpec("adam").named("gd", "sgd")
+    assert not OptimizerSpec("optax:sgd").named("sgd")  # an import path is not the registry's
+    assert not OptimizerSpec("gd", (), _maker(1.0)).named("gd")  # a callable carrying the name

@@ -70,7 +70,7 @@ def noisy(
     spec = OptimizerSpec.coerce(base, "base")
     if base_hparams:
         spec = spec.replace(**base_hparams)
-    if spec.name in ("gd", "sgd") and not spec.hparams and spec.fn is None:
+    if spec.named("gd", "sgd", plain=True):
         return noise.noisy_gd(learning_rate, sigma, seed)
     return optax.chain(
         noise.add_gaussian_noise(sigma, seed), spec.build(learning_rate=learning_rate)

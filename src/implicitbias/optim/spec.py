@@ -139,6 +139,14 @@ class OptimizerSpec:
         """The registry name, or the attribute of an import path (``optax:lion`` -> ``lion``)."""
         return self.name.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
 
+    def named(self, *names: str, plain: bool = False) -> bool:
+        """Whether this is one of the registry optimizers ``names`` (not a Python callable
+        that happens to carry the name); with ``plain``, also with no hyperparameter set.
+
+        Claims use it to say which optimizers their theory covers.
+        """
+        return self.fn is None and self.name in names and not (plain and self.hparams)
+
     @property
     def reproducible(self) -> bool:
         """Whether ``config.json`` holds all of it (no bare Python callable)."""

@@ -8,13 +8,18 @@ al. 2020), which GD with small steps follows: they apply to ``gd`` (and ``sgd``)
 from __future__ import annotations
 
 from implicitbias.claims import Claim, Criterion
-from implicitbias.experiments.diagonal_net.config import NAME, DiagonalNetConfig, uses_gd
+from implicitbias.experiments.diagonal_net.config import (
+    GRADIENT_DESCENT,
+    NAME,
+    DiagonalNetConfig,
+    uses_gd,
+)
 
 WOODWORTH = "Woodworth et al. 2020 (COLT), Theorem 1"
 
 
 def _plain_gd(cfg: DiagonalNetConfig) -> bool:
-    return uses_gd(cfg) and not cfg.optimizer.hparams
+    return cfg.optimizer.named(*GRADIENT_DESCENT, plain=True)
 
 
 def _square(cfg: DiagonalNetConfig) -> bool:

@@ -105,4 +105,4 @@ class DiagonalNetConfig(Config):
 
 def uses_gd(cfg: DiagonalNetConfig) -> bool:
     """Gradient descent (any step schedule): the Q_alpha theory's algorithm at small steps."""
-    return cfg.optimizer.name in GRADIENT_DESCENT and cfg.optimizer.fn is None
+    return cfg.optimizer.named(*GRADIENT_DESCENT)

@@ -13,8 +13,7 @@ _PRESETS = {"quick": "quick", "full": "default"}
 
 def _gd_in_1d(cfg: FlatSharpConfig) -> bool:
     """The claims' theory is for plain GD (plus noise, or on minibatches), read in 1D."""
-    spec = cfg.optimizer
-    return 1 in cfg.dims and spec.name in ("gd", "sgd") and not spec.hparams and spec.fn is None
+    return 1 in cfg.dims and cfg.optimizer.named("gd", "sgd", plain=True)
 
 
 _GD = "the optimizer is plain gd (the theory is GD's) and dims includes 1"

@@ -30,11 +30,11 @@ def _only(results: Results, depth: int) -> dict[str, Any]:
 
 def _gd(cfg: MatrixCompletionConfig) -> bool:
     """Gradient descent (any step schedule), the algorithm of the low-rank theory."""
-    return cfg.optimizer.name in GRADIENT_DESCENT and cfg.optimizer.fn is None
+    return cfg.optimizer.named(*GRADIENT_DESCENT)
 
 
 def _plain_gd(cfg: MatrixCompletionConfig) -> bool:
-    return _gd(cfg) and not cfg.optimizer.hparams
+    return cfg.optimizer.named(*GRADIENT_DESCENT, plain=True)
 
 
 def _depth_vs_direct_applies(cfg: MatrixCompletionConfig) -> bool:

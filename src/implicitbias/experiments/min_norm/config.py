@@ -86,9 +86,9 @@ class MinNormConfig(Config):
 
 def gradient_span(cfg: MinNormConfig) -> bool:
     """The optimizer's updates lie in the span of past gradients (a named method)."""
-    return cfg.optimizer.name in GRADIENT_SPAN and cfg.optimizer.fn is None
+    return cfg.optimizer.named(*GRADIENT_SPAN)
 
 
 def plain_gd(cfg: MinNormConfig) -> bool:
     """Plain constant-step GD (the closed-form rate is for it alone)."""
-    return cfg.optimizer.name in ("gd", "sgd") and not cfg.optimizer.hparams
+    return cfg.optimizer.named("gd", "sgd", plain=True)

@@ -104,5 +104,4 @@ class SGDNoiseConfig(Config):
 def plain_sgd(cfg: SGDNoiseConfig) -> bool:
     """Whether the runs are plain constant-step SGD (``gd`` on minibatches), the method
     the stationary-covariance theory and the seed's statements are about."""
-    spec = cfg.optimizer
-    return spec.name in ("gd", "sgd") and not spec.hparams and spec.fn is None
+    return cfg.optimizer.named("gd", "sgd", plain=True)
