@@ -158,9 +158,8 @@ def _with_optimizer(name, optimizer, tmp_path):
     experiment = experiments()[name]
     overrides = {}
     for field in _spec_fields(experiment):
-        overrides[field.name] = (
-            optimizer if field.type != "tuple[OptimizerSpec, ...]" else [optimizer]
-        )
+        listed = isinstance(field.default, tuple)  # a list of specs, like geometry's methods
+        overrides[field.name] = [optimizer] if listed else optimizer
     results = lab.run(name, "smoke", overrides, out=tmp_path)
     assert results.status == "ok"
     for claim in results.claims:
