@@ -52,16 +52,11 @@ def compilation_count() -> int:
 
 
 def _as_optimizer(optimizer: OptimizerLike) -> OptimizerSpec | optax.GradientTransformation:
-    """A spec (factories become specs by name, import path or value), or a transformation."""
-    if isinstance(optimizer, OptimizerSpec | optax.GradientTransformation):
+    """A transformation as it is; anything else as a spec (:meth:`OptimizerSpec.coerce`:
+    factories become specs by name, import path or value)."""
+    if isinstance(optimizer, optax.GradientTransformation):
         return optimizer
-    if isinstance(optimizer, str):
-        return OptimizerSpec.parse(optimizer)
-    if callable(optimizer):
-        return OptimizerSpec.from_callable(optimizer)
-    raise ConfigError(
-        "optimizer", "an OptimizerSpec, a factory or a GradientTransformation", optimizer
-    )
+    return OptimizerSpec.coerce(optimizer)
 
 
 def _make_tx(optimizer: OptimizerLike, hp: Mapping[str, Any]) -> optax.GradientTransformation:

@@ -40,7 +40,7 @@ from typing import Any
 import optax
 
 from implicitbias._values import value_key
-from implicitbias.errors import ConfigError, ImplicitBiasError
+from implicitbias.errors import ConfigError
 
 RUNTIME = ("learning_rate",)
 """Hyperparameters that experiments pass themselves, never through a spec."""
@@ -407,12 +407,4 @@ def parse_list(raw: Any, parameter: str) -> tuple[OptimizerSpec, ...]:
     return tuple(OptimizerSpec.coerce(item, parameter) for item in items)
 
 
-def spec_label(spec: Any) -> str:
-    """A figure label for a spec, a name or a factory."""
-    try:
-        return OptimizerSpec.coerce(spec).label
-    except ImplicitBiasError:
-        return str(spec)
-
-
-__all__ = ["RUNTIME", "OptimizerSpec", "parse_list", "parse_scalar", "spec_label"]
+__all__ = ["RUNTIME", "OptimizerSpec", "parse_list", "parse_scalar"]
