@@ -24,7 +24,6 @@ from typing import Any
 import jax
 import numpy as np
 
-from implicitbias._values import digest as value_digest
 from implicitbias.errors import ImplicitBiasError
 from implicitbias.runs.atomic import write_bytes
 
@@ -53,13 +52,14 @@ def claim_path() -> Path | None:
     return folder / f"train-{count:03d}.npz"
 
 
-def fingerprint(functions: tuple, points: np.ndarray, arrays: Any) -> str:
-    """A digest of what determines a run: the loss, metrics, optimizer and sampler by value
-    (:func:`~implicitbias._values.value_key`: code, closures, hyperparameters; never a
+def fingerprint(static_key: Any, points: np.ndarray, arrays: Any) -> str:
+    """A digest of what determines a run: the loss, metrics, optimizer, sampler and probes
+    by value (``static_key``, their :func:`~implicitbias._values.value_key`, which the
+    engine also keys its compiled programs with: code, closures, hyperparameters; never a
     memory address), the logged steps and the bytes of the inputs. The same run gives the
     same digest in every process."""
     digest = hashlib.sha256()
-    digest.update(value_digest(functions).encode())
+    digest.update(repr(static_key).encode())
     digest.update(np.asarray(points).tobytes())
     for leaf in jax.tree.leaves(arrays):
         arr = np.asarray(leaf)

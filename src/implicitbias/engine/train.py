@@ -111,8 +111,9 @@ def _signature(tree: Any) -> Any:
     return treedef, tuple((np.shape(x), jnp.result_type(x)) for x in leaves)
 
 
-def _compiled_chunk(static, axes, args):
-    key = (value_key(static), repr(axes), _signature(args), x64_enabled())
+def _compiled_chunk(static, static_key, axes, args):
+    """The chunk program for ``static`` (whose value key the caller computes once a run)."""
+    key = (static_key, repr(axes), _signature(args), x64_enabled())
     if key not in _COMPILED:
         data_axis, aux_axis = axes
         member = batch_map(
@@ -333,6 +334,7 @@ def train(
     chunks = plan_chunks(lengths_all, num_chunks)
     width = max(len(c) for c in chunks)
     static = (loss, metrics, optimizer, sampler, keep_params, n_examples, probe)
+    static_key = value_key(static)  # hashes closure arrays: once a run, not once a chunk
 
     opt_state, probe_state = _compiled_init(
         optimizer, probe, (data_axis, aux_axis), (params, hp, aux)
@@ -347,11 +349,7 @@ def train(
     done = first_chunk = 0
     ckpt = checkpoint.claim_path()
     if ckpt is not None:
-        stamp = checkpoint.fingerprint(
-            (loss, metrics, optimizer, sampler, keep_params, probe),
-            points,
-            (params, hp, keys, data, aux),
-        )
+        stamp = checkpoint.fingerprint(static_key, points, (params, hp, keys, data, aux))
         if ckpt.is_file():
             first_chunk, done, state, kept = checkpoint.load(ckpt, stamp, state)
     try:
@@ -371,7 +369,7 @@ def train(
                 jnp.asarray(done, dtype=jnp.int64 if x64_enabled() else jnp.int32),
                 jnp.asarray(lens),
             )
-            compiled, c_s = _compiled_chunk(static, (data_axis, aux_axis), args)
+            compiled, c_s = _compiled_chunk(static, static_key, (data_axis, aux_axis), args)
             compile_s += c_s
             t0 = time.perf_counter()
             new_params, new_opt, new_probe, outs = compiled(*args)
