@@ -17,7 +17,6 @@ import pytest
 
 import implicitbias.optim as optim
 from implicitbias.errors import ConfigError
-from implicitbias.experiments import flat_sharp
 from implicitbias.optim import (
     OPTIMIZERS,
     adafactor,
@@ -307,43 +306,9 @@ def _noisy_run(factory, lr, sigma, seed, grads):
     return out, state
 
 
-@pytest.mark.parametrize(
-    "factory",
-    [noise.noisy_gd, noisy_gd, OPTIMIZERS["noisy_gd"]],
-    ids=["noise.noisy_gd", "registry.noisy_gd", "OPTIMIZERS"],
-)
-def test_noisy_gd_is_bit_identical_to_flat_sharp(factory):
-    grads = _grads(5, NOISE_SHAPES, seed=2)
-    lrs = jnp.array([0.1, 0.05, 0.2])
-    sigmas = jnp.array([0.0, 1.0, 3.0])
-    seeds = jnp.array([0, 1, 10**7 + 5])  # traced integer seeds, as in flat_sharp
-
-    def run(make):
-        return jax.jit(jax.vmap(lambda lr, s, k: _noisy_run(make, lr, s, k, grads)))(
-            lrs, sigmas, seeds
-        )
-
-    (ours, our_state), (ref, ref_state) = run(factory), run(flat_sharp.noisy_gd)
-    for t in range(5):
-        for k in NOISE_SHAPES:
-            np.testing.assert_array_equal(np.asarray(ours[t][k]), np.asarray(ref[t][k]))
-    np.testing.assert_array_equal(np.asarray(our_state.counter), np.asarray(ref_state.counter))
-    # The comparison is not vacuous: noise is there and differs between members.
-    assert np.any(np.asarray(ours[0]["y"][1]) != -0.05 * grads[0]["y"])
-
-
-def test_gaussian_stream_and_mix64_are_flat_sharps():
-    counter = jnp.uint64(123456789)
-    z, c = noise.gaussian_stream(counter, 7)
-    z_ref, c_ref = flat_sharp.gaussian_stream(counter, 7)
-    np.testing.assert_array_equal(np.asarray(z), np.asarray(z_ref))
-    assert int(c) == int(c_ref)
-    ticks = jnp.arange(10, dtype=jnp.uint64)
-    np.testing.assert_array_equal(noise._mix64(ticks), flat_sharp._mix64(ticks))
-
-
-# The first normals of seed 5, recorded (exact float64 hex) from flat_sharp's generator
-# before it moved here: keeps the check meaningful once flat_sharp imports this module.
+# The first normals of seed 5, recorded (exact float64 hex) from the flat-sharp
+# experiment's own generator before it moved to optim/noise.py: the moved stream must
+# give the same numbers (the experiment's verdicts rest on them).
 SEED5_NORMALS = [
     "0x1.f57e6b35353bfp-2",
     "0x1.3cc31b4370260p-4",

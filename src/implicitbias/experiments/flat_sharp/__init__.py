@@ -66,9 +66,6 @@ from implicitbias.experiments.flat_sharp.sweeps import (
     stability,
 )
 from implicitbias.experiments.registry import Experiment, register
-
-# The noise generator lives in implicitbias.optim.noise; these names stay importable here.
-from implicitbias.optim.noise import _GAMMA, _mix64, gaussian_stream, noisy_gd
 from implicitbias.problems.landscapes import Landscape
 from implicitbias.runs.results import Results
 
@@ -141,12 +138,8 @@ __all__ = [
     "EXPERIMENT",
     "KEYS",
     "FlatSharpConfig",
-    "_GAMMA",
-    "_mix64",
     "basin_metrics",
-    "gaussian_stream",
     "gibbs_flat_fraction",
     "initial_positions",
-    "noisy_gd",
     "run",
 ]
