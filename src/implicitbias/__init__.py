@@ -26,7 +26,7 @@ from implicitbias.engine import (  # noqa: E402
 from implicitbias.errors import ConfigError, DivergenceError, ImplicitBiasError  # noqa: E402
 from implicitbias.experiments.registry import experiments as list_experiments  # noqa: E402
 from implicitbias.experiments.registry import get_experiment  # noqa: E402
-from implicitbias.lab import make_config, resume, run, run_from, verify  # noqa: E402
+from implicitbias.lab import make_config, profile, resume, run, run_from, verify  # noqa: E402
 from implicitbias.optim.spec import OptimizerSpec  # noqa: E402
 from implicitbias.runs import Results, load  # noqa: E402
 
@@ -53,6 +53,7 @@ __all__ = [
     "optimizer_param",
     "optimizers_param",
     "param",
+    "profile",
     "resume",
     "run",
     "run_from",

@@ -21,7 +21,7 @@ from implicitbias.errors import ConfigError, DivergenceError
 from implicitbias.experiments import get_experiment
 from implicitbias.experiments.registry import Experiment, all_claims
 from implicitbias.runs import store
-from implicitbias.runs.atomic import read_json, write_json
+from implicitbias.runs.atomic import read_json, write_json, write_text
 from implicitbias.runs.meta import environment
 from implicitbias.runs.results import Results
 
@@ -120,6 +120,9 @@ def run(
     if folder is not None:
         store.save_into(results, folder, figures)
         if error is None:
+            for relative, text in experiment.pages_of(results).items():
+                (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+                write_text(folder / relative, text)
             shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
     if error is not None:
         error.path = results.path
@@ -173,6 +176,41 @@ def resume(folder: str | Path) -> Results:
     experiment = get_experiment(stored["experiment"])
     config = experiment.config_cls.from_values(stored["config"])
     return run(experiment.name, stored["preset"], config=config, folder=folder)
+
+
+def profile(
+    optimizers: Iterable[Any],
+    level: str = "quick",
+    *,
+    seeds: int | None = None,
+    probes: Iterable[str] = (),
+    out: str | Path | None = "runs",
+) -> Results:
+    """The implicit-bias profile of ``optimizers`` (the ``profile`` experiment).
+
+    Args:
+        optimizers: registry names, ``module:factory`` paths, specs with hyperparameters
+            (``"adam(b2=0.99)"``, ``"adam:b2=0.99"``), :class:`OptimizerSpec` values or
+            factories.
+        level: ``quick`` (minutes), ``full`` (longer runs and the grokking probe) or
+            ``smoke`` (seconds, for tests).
+        seeds: seeds or datasets per probe (default: the level's, 5; smoke: 2).
+        probes: only these probes (default: every probe of the level).
+        out: the folder under which the run folder is created; ``None`` saves nothing.
+
+    Returns:
+        The run's :class:`Results`: ``probes.<probe>.optimizers.<key>`` per entry, the cards
+        in ``<run folder>/cards/``.
+    """
+    optimizers = list(optimizers) if not isinstance(optimizers, str) else [optimizers]
+    overrides: dict[str, Any] = {"optimizers": optimizers, "probes": list(probes)}
+    if seeds is not None:
+        overrides["seeds"] = seeds
+    levels = ("smoke", "quick", "full")
+    if level not in levels:
+        raise ConfigError("--level", "one of " + ", ".join(levels), level, choices=levels)
+    _, config = make_config("profile", level, overrides)
+    return run("profile", level, out=out, config=config)
 
 
 @dataclasses.dataclass

@@ -6,10 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from implicitbias.cli import env_cmd, list_cmd, report_cmd, run_cmd, serve_cmd, verify_cmd
+from implicitbias.cli import (
+    env_cmd,
+    list_cmd,
+    profile_cmd,
+    report_cmd,
+    run_cmd,
+    serve_cmd,
+    verify_cmd,
+)
 from implicitbias.errors import ImplicitBiasError
 
-_COMMANDS = (list_cmd, run_cmd, verify_cmd, report_cmd, serve_cmd, env_cmd)
+_COMMANDS = (list_cmd, run_cmd, profile_cmd, verify_cmd, report_cmd, serve_cmd, env_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,9 @@ class Experiment:
             with numbers only: the lab stamps experiment, preset, config and meta.
         plots: the module (or its dotted import path, imported when figures are drawn)
             whose ``all_figures(results) -> {name: Figure}`` draws, never computes.
+        pages: the module (or its dotted path) whose ``all_pages(results) -> {relative
+            path: html}`` writes extra self-contained pages into the saved run folder
+            (read after the figures are saved, so a page may embed them); ``None``: none.
         claims: the claims this experiment measures.
         keys: every results key (dotted, for :meth:`Results.get`) that the claims,
             plots and tests read; a claim whose ``measure`` is a key must name one of
@@ -38,6 +41,7 @@ class Experiment:
     config_cls: type[Config]
     run: Callable[[Any], Results]
     plots: ModuleType | str | None = None
+    pages: ModuleType | str | None = None
     claims: tuple[Claim, ...] = ()
     keys: tuple[str, ...] = ()
     doc: str = ""
@@ -48,6 +52,13 @@ class Experiment:
             return {}
         module = importlib.import_module(self.plots) if isinstance(self.plots, str) else self.plots
         return module.all_figures(results)
+
+    def pages_of(self, results: Results) -> Mapping[str, str]:
+        """The experiment's extra pages of a saved run (``{}`` when it has none)."""
+        if self.pages is None:
+            return {}
+        module = importlib.import_module(self.pages) if isinstance(self.pages, str) else self.pages
+        return module.all_pages(results)
 
     def check(self) -> None:
         """Consistency of the declaration (raised at import, so a typo fails early)."""

@@ -323,3 +323,11 @@ def write_report(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_text(path, render_report(title=title, outcomes=outcomes, runs=runs))
+
+
+#: The report's style sheet and building blocks, for other self-contained pages (the
+#: profile's optimizer cards).
+CSS = _CSS
+escape = _esc
+embed_figure = _figure
+claims_section = _claims_section
