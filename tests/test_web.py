@@ -739,7 +739,7 @@ def test_runs_page_lists_the_run_and_shows_its_figures(server, page, run_name, r
 def test_index_page_links_every_page(server, page):
     page.goto(server.url)
     hrefs = page.eval_on_selector_all(".card", "cards => cards.map(c => c.getAttribute('href'))")
-    assert hrefs == ["/min-norm", "/flat-sharp", "/max-margin", "/runs"]
+    assert hrefs == ["/min-norm", "/flat-sharp", "/max-margin", "/runs", "/profiles"]
 
 
 def test_bad_url_state_falls_back_to_defaults(server, page):

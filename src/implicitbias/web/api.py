@@ -9,6 +9,7 @@ given), which the server sends back as ``{"error": message}``.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,15 @@ MAX_DIM = 16
 MAX_ABS = 1e6
 #: Most run folders listed.
 MAX_RUNS = 500
+#: Most profile run folders ``/api/profiles`` returns (the newest).
+MAX_PROFILES = 100
+#: Most optimizers, and most probes, of one profile that ``/api/profiles`` accepts.
+MAX_PROFILE_OPTIMIZERS = 64
+MAX_PROFILE_PROBES = 32
+#: Most table cells (optimizer x probe) ``/api/profiles`` returns over all its profiles.
+MAX_PROFILE_CELLS = 20_000
+#: Largest ``results.json`` read by ``/api/profiles`` (bytes); a larger one is skipped.
+MAX_PROFILE_RESULTS_BYTES = 16 * 1024 * 1024
 #: Files of a run folder the server will serve, by suffix.
 SERVED_SUFFIXES = {".png", ".svg", ".html", ".json", ".csv", ".txt"}
 
@@ -165,7 +175,7 @@ def _read_json(path: Path) -> Any:
 
     try:
         return read_json(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 
@@ -242,6 +252,215 @@ def list_runs(root: Path | None) -> dict[str, Any]:
         "reports": sorted(reports),
         "truncated": len(runs) > MAX_RUNS,
     }
+
+
+# ----------------------------------------------------------------------------- profiles
+
+_KEY = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,99}")
+_PROBE_NAME = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,63}")
+
+
+class _Invalid(Exception):
+    """A results.json that is not a complete profile (the folder is skipped)."""
+
+
+def _text(value: Any, where: str, limit: int = 300) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"{where} is not a string")
+    return value[:limit]
+
+
+def _maybe_number(value: Any, where: str) -> float | None:
+    """A finite float, or ``None`` for a non-finite one (written as ``"nan"``, ``"inf"``)."""
+    if isinstance(value, bool):
+        raise _Invalid(f"{where} is not a number")
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "infinity"):
+        return None
+    raise _Invalid(f"{where} is not a number")
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+        raise _Invalid(f"{where} is not a count")
+    return int(value)
+
+
+def _mapping(value: Any, where: str, *, limit: int | None = None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{where} is not an object")
+    if limit is not None and len(value) > limit:
+        raise _Invalid(f"{where} has {len(value)} entries; at most {limit} are shown")
+    return value
+
+
+def _profile_cell(entry: Any, where: str) -> dict[str, Any]:
+    """The headline of one optimizer's entry of one probe (``ProbeReport.to_scalars()``)."""
+    entry = _mapping(entry, where)
+    measures = _mapping(entry.get("measures"), f"{where}.measures")
+    quantity = _text(entry.get("headline"), f"{where}.headline", 100)
+    if quantity not in measures:
+        raise _Invalid(f"{where}.headline {quantity!r} is not among its measures")
+    m = _mapping(measures[quantity], f"{where}.measures.{quantity}")
+    fitted = entry.get("fitted", True)
+    if not isinstance(fitted, bool):
+        raise _Invalid(f"{where}.fitted is not true or false")
+    cell: dict[str, Any] = {
+        "quantity": quantity,
+        "label": _text(m.get("label", quantity), f"{where}.label"),
+        "mean": _maybe_number(m.get("mean"), f"{where}.mean"),
+        "spread": _maybe_number(m.get("spread"), f"{where}.spread"),
+        "n": _count(m.get("n"), f"{where}.n"),
+        "reference": _text(m.get("reference") or "", f"{where}.reference", 200),
+        "learning_rate": _maybe_number(entry.get("learning_rate"), f"{where}.learning_rate"),
+        "fitted": fitted,
+        "nearest": None,
+    }
+    near = entry.get("nearest")
+    if near is not None:
+        near = _mapping(near, f"{where}.nearest")
+        cell["nearest"] = {
+            "mode": _text(near.get("mode"), f"{where}.nearest.mode", 40),
+            "agree": _count(near.get("agree"), f"{where}.nearest.agree"),
+            "n": _count(near.get("n"), f"{where}.nearest.n"),
+        }
+    return cell
+
+
+def profile_entry(folder: Path) -> dict[str, Any] | None:
+    """What the profiles page shows of one run folder.
+
+    ``None`` when the folder is not a finished profile (its ``config.json`` names another
+    experiment, or its status is not ``ok``); raises :class:`ValueError` with the reason when
+    it is a profile whose ``results.json`` is missing, corrupt or incomplete.
+    """
+    config = _read_json(folder / "config.json")
+    if not isinstance(config, dict) or config.get("experiment") != "profile":
+        return None
+    results_file = folder / "results.json"
+    try:
+        size = results_file.stat().st_size
+    except OSError:
+        raise ValueError("no results.json") from None
+    if size > MAX_PROFILE_RESULTS_BYTES:
+        raise ValueError(f"results.json is {size} bytes; at most {MAX_PROFILE_RESULTS_BYTES}")
+    from implicitbias.runs.atomic import read_json
+
+    try:
+        results = read_json(results_file)
+    except UnicodeDecodeError:
+        raise ValueError("results.json is not UTF-8 text") from None
+    except ValueError as exc:  # json.JSONDecodeError: a truncated or corrupt file
+        raise ValueError(f"results.json is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("results.json is nested too deeply") from None
+    if not isinstance(results, dict):
+        raise ValueError("results.json is not a JSON object")
+    if results.get("status") != "ok":
+        return None
+    try:
+        scalars = _mapping(results.get("scalars"), "scalars")
+        optimizers = _mapping(
+            scalars.get("optimizers"), "scalars.optimizers", limit=MAX_PROFILE_OPTIMIZERS
+        )
+        if not optimizers:
+            raise _Invalid("scalars.optimizers is empty")
+        opts = []
+        for key, value in optimizers.items():
+            if not _KEY.fullmatch(key):
+                raise _Invalid(f"optimizer key {key[:40]!r} is not a plain name")
+            value = _mapping(value, f"scalars.optimizers.{key}")
+            card = folder / "cards" / f"{key}.html"
+            opts.append(
+                {
+                    "key": key,
+                    "label": _text(value.get("label", key), f"scalars.optimizers.{key}.label"),
+                    "card": f"cards/{key}.html" if card.is_file() else None,
+                }
+            )
+        probes = []
+        table = _mapping(scalars.get("probes"), "scalars.probes", limit=MAX_PROFILE_PROBES)
+        for name, probe in table.items():
+            if not _PROBE_NAME.fullmatch(name):
+                raise _Invalid(f"probe name {name[:40]!r} is not a plain name")
+            probe = _mapping(probe, f"scalars.probes.{name}")
+            entries = _mapping(probe.get("optimizers"), f"scalars.probes.{name}.optimizers")
+            cells = {}
+            for opt in opts:
+                where = f"scalars.probes.{name}.optimizers.{opt['key']}"
+                if opt["key"] not in entries:
+                    raise _Invalid(f"{where} is missing")
+                cells[opt["key"]] = _profile_cell(entries[opt["key"]], where)
+            probes.append(
+                {
+                    "name": name,
+                    "title": _text(probe.get("title", name), f"scalars.probes.{name}.title"),
+                    "optimizers": cells,
+                }
+            )
+        seeds = scalars.get("seeds")
+        entry = {
+            "name": folder.name,
+            "modified": folder.stat().st_mtime,
+            "level": _text(scalars.get("level", ""), "scalars.level", 40),
+            "seeds": None if seeds is None else _count(seeds, "scalars.seeds"),
+            "optimizers": opts,
+            "probes": probes,
+            "figures": [f for f in ("heatmap.png", "probes.png") if (folder / f).is_file()],
+        }
+    except _Invalid as exc:
+        raise ValueError(f"results.json: {exc}") from None
+    return entry
+
+
+def list_profiles(root: Path | None) -> dict[str, Any]:
+    """The finished profile runs under ``root``, newest first (``GET /api/profiles``).
+
+    A profile folder whose ``results.json`` is missing, corrupt or incomplete is left out
+    and named under ``skipped`` with the reason; at most :data:`MAX_PROFILES` are returned,
+    with at most :data:`MAX_PROFILE_CELLS` cells in all (``truncated`` says when more exist).
+    """
+    if root is None or not root.is_dir():
+        return {
+            "root": str(root) if root else None,
+            "profiles": [],
+            "skipped": [],
+            "truncated": False,
+            "message": "no runs folder (start the server with --runs DIR)",
+        }
+    folders = []
+    for path in root.iterdir():
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        try:
+            if (path / "config.json").is_file():
+                folders.append((path.stat().st_mtime, path.name, path))
+        except OSError:
+            continue
+    folders.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    profiles: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    truncated = False
+    cells = 0
+    for _, _, path in folders:
+        try:
+            entry = profile_entry(path)
+        except ValueError as exc:
+            if len(skipped) < MAX_PROFILES:
+                skipped.append({"name": path.name, "reason": str(exc)[:300]})
+            continue
+        except OSError:  # unreadable: leave it out rather than fail the listing
+            continue
+        if entry is None:
+            continue
+        size = len(entry["optimizers"]) * len(entry["probes"])
+        if len(profiles) == MAX_PROFILES or (profiles and cells + size > MAX_PROFILE_CELLS):
+            truncated = True
+            break
+        cells += size
+        profiles.append(entry)
+    return {"root": str(root), "profiles": profiles, "skipped": skipped, "truncated": truncated}
 
 
 def render_run_report(folder: Path) -> str:

@@ -4,11 +4,15 @@ Standard library only (:class:`http.server.ThreadingHTTPServer`). What it serves
 
 ======================================  ===============================================
 ``/``, ``/min-norm``, ``/flat-sharp``,   the pages (``static/*.html``); their state lives
-``/max-margin``, ``/runs``               in the query string, so a view can be shared
+``/max-margin``, ``/runs``,              in the query string, so a view can be shared
+``/profiles``
 ``/static/<name>``                       the pages' scripts and styles (a fixed list)
 ``POST /api/max-margin``                 separability and l2 / l_inf max-margin solutions
 ``GET /api/runs``                        the run folders under ``--runs``
-``/runs/<folder>/<file>``                a figure, report or JSON file of a run folder;
+``GET /api/profiles``                    the finished profile runs under ``--runs``, their
+                                         headline entries per probe and optimizer
+``/runs/<folder>/<file>``                a figure, report or JSON file of a run folder, or
+                                         of a subfolder (``cards/<key>.html``);
                                          ``report.html`` is rendered if the folder has none
 ======================================  ===============================================
 
@@ -44,6 +48,7 @@ PAGES = {
     "/flat-sharp": "flat-sharp.html",
     "/max-margin": "max-margin.html",
     "/runs": "runs.html",
+    "/profiles": "profiles.html",
 }
 #: Largest request body accepted (bytes).
 MAX_BODY = 256 * 1024
@@ -244,6 +249,8 @@ class Handler(BaseHTTPRequestHandler):
             self._static(unquote(path[len("/static/") :]), head)
         elif path == "/api/runs":
             self._json(HTTPStatus.OK, api.list_runs(self.server.runs), head=head)
+        elif path == "/api/profiles":
+            self._json(HTTPStatus.OK, api.list_profiles(self.server.runs), head=head)
         elif path.startswith("/api/"):
             if path == "/api/max-margin":
                 raise api.ApiError(
@@ -259,7 +266,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route_post(self, path: str) -> None:
         if path != "/api/max-margin":
-            if path in PAGES or path.startswith(("/static/", "/runs/", "/api/runs")):
+            if path in PAGES or path.startswith(
+                ("/static/", "/runs/", "/api/runs", "/api/profiles")
+            ):
                 raise api.ApiError(
                     HTTPStatus.METHOD_NOT_ALLOWED, f"POST is not allowed on {path[:100]}"
                 )

@@ -131,7 +131,7 @@ const IB = (() => {
 
   // ------------------------------------------------------------- page chrome
   const PAGES = [["/min-norm", "Minimum norm"], ["/flat-sharp", "Flat vs sharp"],
-                 ["/max-margin", "Max margin"], ["/runs", "Runs"]];
+                 ["/max-margin", "Max margin"], ["/runs", "Runs"], ["/profiles", "Profiles"]];
   function nav(active) {
     const header = make("header", { class: "nav" });
     make("a", { href: "/", class: "brand", text: "implicitbias" }, header);
