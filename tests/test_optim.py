@@ -37,11 +37,13 @@ from implicitbias.optim import (
     nesterov,
     noisy_gd,
     normalized_gd,
+    pnorm_gd,
     scale_by_global_norm,
     scale_by_sign,
     scale_by_steepest,
     sgd,
     sign_gd,
+    spectral_gd,
     steepest_descent,
     steepest_l1,
     steepest_l2,
@@ -235,6 +237,27 @@ CASES = [
         1e-6,
         id="adafactor-momentum",
     ),
+    # Spectral descent reads each vector leaf as a 1 x n matrix, so the normalized step is
+    # normalized GD per leaf: each of the two leaves ends within ~2 eta of its part of c
+    # (as normalized_gd above); tol = 2 sqrt(2) eta (measured 6e-3).
+    Case("spectral_gd", {"learning_rate": 0.005}, 2000, 2 * math.sqrt(2) * 0.005),
+    # Unnormalized, ||g||_* U V^T = ||g||_2 g / ||g||_2 = g on a vector: GD exactly.
+    Case(
+        "spectral_gd",
+        {"learning_rate": 0.1},
+        300,
+        1e-8,
+        {"normalized": False},
+        "spectral_gd-unnormalized",
+    ),
+    # p-norm GD (mirror descent, psi = |w|_p^p / p). Near c it is GD preconditioned by
+    # D^-1, D = diag((p-1)|c_i|^(p-2)): it converges when eta rho(D^-1 A) < 2. For p = 3,
+    # eta rho = 1.08 at eta = 0.05 (2.17 at eta = 0.1, which does not converge) and the
+    # slowest mode contracts by 1 - 0.016 per step (measured 2.5e-14 after 2000 steps).
+    Case("pnorm_gd", {"learning_rate": 0.05}, 2000, 1e-8),
+    # p = 1.5, passed as a traced hyperparameter: eta rho(D^-1 A) = 1.43, slowest mode
+    # 1 - 0.23 per step (measured 3e-16 after 300 steps).
+    Case("pnorm_gd", {"learning_rate": 0.1, "p": 1.5}, 300, 1e-8, id="pnorm_gd-p1.5"),
     # sigma = 0.01: stationary Cov = eta sigma^2 / (lambda (2 - eta lambda)) per eigenvector,
     # E||w - c||^2 ~ 1.2e-5 (rms 3.5e-3; measured 5e-3); tol = 0.02 ~ 6x the rms.
     Case("noisy_gd", {"learning_rate": 0.1, "sigma": 0.01, "seed": 3}, 300, 0.02),
@@ -504,6 +527,11 @@ def test_get_optimizer_unknown_name_suggests_closest():
         (lambda: grokfast_ma(0.1, window=0), "window"),
         (lambda: grokfast_ma(0.1, window=2.0), "window"),
         (lambda: grokfast_ma(0.1, weight_decay=-1.0), "weight_decay"),
+        (lambda: pnorm_gd(0.1, p=1.0), "p"),
+        (lambda: pnorm_gd(0.1, p=0.5), "p"),
+        (lambda: pnorm_gd(0.0), "learning_rate"),
+        (lambda: spectral_gd(0.1, normalized="yes"), "normalized"),
+        (lambda: spectral_gd(-1.0), "learning_rate"),
     ],
 )
 def test_bad_hyperparameters_raise_config_error(make, param):

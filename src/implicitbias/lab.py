@@ -20,6 +20,7 @@ from implicitbias.engine.checkpoint import checkpoints
 from implicitbias.errors import ConfigError, DivergenceError
 from implicitbias.experiments import get_experiment
 from implicitbias.experiments.registry import Experiment, all_claims
+from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.runs import store
 from implicitbias.runs.atomic import read_json, write_json, write_text
 from implicitbias.runs.meta import environment
@@ -203,7 +204,17 @@ def profile(
         in ``<run folder>/cards/``.
     """
     optimizers = list(optimizers) if not isinstance(optimizers, str) else [optimizers]
-    overrides: dict[str, Any] = {"optimizers": optimizers, "probes": list(probes)}
+    steps, specs = [], []
+    for item in optimizers:  # a learning_rate in a spec fixes that optimizer's step
+        spec = OptimizerSpec.parse(item) if isinstance(item, str) else item
+        lr = spec.get("learning_rate") if isinstance(spec, OptimizerSpec) else None
+        if lr is not None:
+            spec = spec.replace(learning_rate=None)
+        steps.append(lr if lr is not None else 0.0)
+        specs.append(spec)
+    overrides: dict[str, Any] = {"optimizers": specs, "probes": list(probes)}
+    if any(steps):
+        overrides["learning_rates"] = steps
     if seeds is not None:
         overrides["seeds"] = seeds
     levels = ("smoke", "quick", "full")

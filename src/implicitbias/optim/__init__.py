@@ -17,6 +17,7 @@ from implicitbias.optim.geometry import (
     scale_by_steepest,
     steepest_direction,
 )
+from implicitbias.optim.mirror import mirror_step, pnorm_mirror_step
 from implicitbias.optim.noise import add_gaussian_noise, gaussian_stream
 from implicitbias.optim.registry import (
     OPTIMIZERS,
@@ -34,15 +35,18 @@ from implicitbias.optim.registry import (
     nesterov,
     noisy_gd,
     normalized_gd,
+    pnorm_gd,
     resolve_learning_rate,
     sgd,
     sign_gd,
+    spectral_gd,
     steepest_descent,
     steepest_l1,
     steepest_l2,
     steepest_linf,
 )
 from implicitbias.optim.schedules import SCHEDULES, make_schedule
+from implicitbias.optim.spectral import scale_by_spectral, spectral_direction
 
 __all__ = [
     "NORMS",
@@ -65,16 +69,22 @@ __all__ = [
     "heavy_ball",
     "lion",
     "make_schedule",
+    "mirror_step",
     "muon",
     "nesterov",
     "noisy_gd",
     "normalized_gd",
+    "pnorm_gd",
+    "pnorm_mirror_step",
     "resolve_learning_rate",
     "scale_by_global_norm",
     "scale_by_sign",
+    "scale_by_spectral",
     "scale_by_steepest",
     "sgd",
     "sign_gd",
+    "spectral_direction",
+    "spectral_gd",
     "steepest_descent",
     "steepest_direction",
     "steepest_l1",

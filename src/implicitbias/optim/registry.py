@@ -26,6 +26,7 @@ from implicitbias.optim.geometry import (
     scale_by_steepest,
 )
 from implicitbias.optim.grokfast import ema_filter, ma_filter
+from implicitbias.optim.mirror import pnorm_mirror_step
 from implicitbias.optim.noisy import noisy
 from implicitbias.optim.schedules import (
     SCHEDULES,
@@ -34,6 +35,7 @@ from implicitbias.optim.schedules import (
     is_number,
     make_schedule,
 )
+from implicitbias.optim.spectral import scale_by_spectral
 
 Number = float | jax.Array
 LearningRate = float | jax.Array | optax.Schedule
@@ -530,6 +532,86 @@ def steepest_linf(
     )
 
 
+def spectral_gd(
+    learning_rate: LearningRate,
+    *,
+    normalized: bool = True,
+    schedule: ScheduleKind = "constant",
+    power: Number = 1.0,
+    offset: Number = 1.0,
+) -> optax.GradientTransformation:
+    """Spectral descent: steepest descent in the spectral norm, with an exact SVD.
+
+    Each leaf ``G = U S V^T`` (thin SVD, ``jnp.linalg.svd``) is replaced by ``U V^T``
+    (``normalized=True``, the default: every non-zero singular value of the step is
+    ``eta_t``) or by ``||G||_* U V^T`` (``normalized=False``: the dual-norm scaling of the
+    steepest-descent step ``argmin_D <G, D> + ½ ||D||_op^2``), then
+    ``w_{t+1} = w_t - eta_t * that``
+    (:func:`~implicitbias.optim.spectral.scale_by_spectral`). Muon is the momentum version
+    of the normalized step with ``U V^T`` approximated by Newton–Schulz iterations.
+
+    Leaves that are not 2-D are read as matrices: a vector ``g`` of shape ``(n,)`` as the
+    ``1 x n`` matrix, so its direction is ``g / ||g||_2`` (normalized GD on that leaf) and
+    its unnormalized step is ``g`` itself (GD); a scalar as ``1 x 1`` (``sign(g)``); a
+    tensor ``(d0, d1, ...)`` as ``d0 x (d1 * ...)``. Each leaf has its own polar factor.
+    Singular values below ``max(m, n) * eps * sigma_max`` are dropped (a zero gradient
+    gives a zero step).
+
+    Carlson, Cevher & Carin, "Stochastic Spectral Descent for Restricted Boltzmann
+    Machines", AISTATS 2015; Bernstein & Newhouse, "Old Optimizer, New Norm: An
+    Anthology", 2024.
+
+    Args:
+        learning_rate: ``eta``.
+        normalized: static bool; ``U V^T`` (True) or ``||G||_* U V^T`` (False).
+        schedule, power, offset: as in :func:`gd`.
+    """
+    if not isinstance(normalized, bool):
+        raise ConfigError("normalized", "True or False (a static bool)", normalized)
+    lr = resolve_learning_rate(learning_rate, schedule, power, offset)
+    return _descend(scale_by_spectral(normalized), lr)
+
+
+def pnorm_gd(
+    learning_rate: LearningRate,
+    p: Number = 3.0,
+    *,
+    schedule: ScheduleKind = "constant",
+    power: Number = 1.0,
+    offset: Number = 1.0,
+) -> optax.GradientTransformation:
+    r"""p-norm GD: mirror descent with the potential :math:`\psi(w) = \frac1p\lVert
+    w\rVert_p^p` (Sun, Ahn, Thrampoulidis & Azizan, "Mirror Descent Maximizes Generalized
+    Margin and Can Be Implemented Efficiently", NeurIPS 2022).
+
+    Coordinatewise,
+
+    .. math::
+
+        z_{t+1} = \operatorname{sign}(w_t)|w_t|^{p-1} - \eta_t g_t,\qquad
+        w_{t+1} = \operatorname{sign}(z_{t+1})|z_{t+1}|^{1/(p-1)}
+
+    (:func:`~implicitbias.optim.mirror.pnorm_mirror_step`; the transformation uses
+    ``params`` and returns ``w_{t+1} - w_t``). ``p = 2`` is GD. On under-determined least
+    squares from ``w_0`` the iterates keep :math:`\nabla\psi(w_t) - \nabla\psi(w_0)` in the
+    row space of ``X``, so an interpolating limit is the interpolator closest to ``w_0`` in
+    the Bregman divergence of ``psi``, from ``w_0 = 0`` the min-l_p-norm one (Gunasekar et
+    al., ICML 2018, section 2.1; Azizan & Hassibi, ICLR 2019); on separable data it goes to
+    the l_p max-margin direction (Sun et al. 2022). For ``p > 2`` the local step near a zero
+    coordinate is unbounded (``psi`` is flat there); for ``p`` near 1 the inverse map
+    ``|z|^{1/(p-1)}`` overflows quickly.
+
+    Args:
+        learning_rate: ``eta`` (in the dual space).
+        p: the potential's exponent, ``> 1`` (default 3; may be a traced scalar).
+        schedule, power, offset: as in :func:`gd`.
+    """
+    if is_number(p) and not p > 1:
+        raise ConfigError("p", "a number > 1", p)
+    lr = resolve_learning_rate(learning_rate, schedule, power, offset)
+    return optax.chain(optax.scale_by_learning_rate(lr), pnorm_mirror_step(p))
+
+
 # --------------------------------------------------------------------------- noise
 
 
@@ -659,6 +741,8 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
     "steepest_l1": steepest_l1,
     "steepest_l2": steepest_l2,
     "steepest_linf": steepest_linf,
+    "spectral_gd": spectral_gd,
+    "pnorm_gd": pnorm_gd,
     "noisy_gd": noisy_gd,
     "grokfast_ema": grokfast_ema,
     "grokfast_ma": grokfast_ma,

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 
+from implicitbias.experiments.profile.base import fixed_step
 from implicitbias.experiments.profile.claims import CLAIMS, KEYS
 from implicitbias.experiments.profile.config import NAME, ProfileConfig
 from implicitbias.experiments.profile.probes import PROBES, get_probe, probes_for
@@ -67,7 +68,12 @@ def run(cfg: ProfileConfig) -> Results:
     keys = optimizer_keys(cfg.optimizers)
     probes = probes_for(cfg.level, cfg.probes)
     results.scalars["optimizers"] = {
-        key: {"label": spec.label, "spec": spec.to_json()} for key, spec in keys.items()
+        key: {
+            "label": spec.label,
+            "spec": spec.to_json(),
+            "learning_rate": (cfg.learning_rates[i] if cfg.learning_rates else 0.0) or None,
+        }
+        for i, (key, spec) in enumerate(keys.items())
     }
     results.scalars["level"] = cfg.level
     results.scalars["seeds"] = cfg.seeds
@@ -79,8 +85,10 @@ def run(cfg: ProfileConfig) -> Results:
             "source": probe.source,
             "optimizers": {},
         }
-        for key, spec in keys.items():
-            report = probe.measure(cfg, spec, f"{NAME}: {probe.name} / {spec.label}")
+        for i, (key, spec) in enumerate(keys.items()):
+            fixed = cfg.learning_rates[i] if cfg.learning_rates else 0.0
+            with fixed_step(fixed or None):
+                report = probe.measure(cfg, spec, f"{NAME}: {probe.name} / {spec.label}")
             entry["optimizers"][key] = report.to_scalars()
             for name, array in report.arrays.items():
                 results.arrays[f"{probe.name}/{key}/{name}"] = array

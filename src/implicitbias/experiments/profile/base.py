@@ -17,12 +17,18 @@ that fits can still oscillate. When no grid step fits, the entry is measured at 
 with the lowest mean final loss and marked ``fitted = False``; the report and the card say
 so. A probe with a reason to fix the step (the stability probe reads the sharpness
 against ``2/eta``) documents its own rule in ``ProbeDef.rule``.
+
+**A step the user fixes.** ``implicitbias profile "adam:learning_rate=1e-3"`` measures every
+probe that uses the grid at that one step instead (:func:`fixed_step` makes
+:func:`lr_grid` return it alone, and :func:`choose_step` says so in the rule).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -169,8 +175,26 @@ class ProbeDef:
     measure: Callable[..., ProbeReport]
 
 
+_FIXED: contextvars.ContextVar[float | None] = contextvars.ContextVar("fixed_step", default=None)
+
+
+@contextlib.contextmanager
+def fixed_step(learning_rate: float | None) -> Iterator[None]:
+    """Within the block, :func:`lr_grid` is the one step ``learning_rate`` (``None``: the
+    probes' grids)."""
+    token = _FIXED.set(None if learning_rate is None else float(learning_rate))
+    try:
+        yield
+    finally:
+        _FIXED.reset(token)
+
+
 def lr_grid(low: float, high: float) -> np.ndarray:
-    """Powers of two from ``low`` to ``high`` (both rounded to a power of two), ascending."""
+    """Powers of two from ``low`` to ``high`` (both rounded to a power of two), ascending;
+    the user's step alone inside :func:`fixed_step`."""
+    fixed = _FIXED.get()
+    if fixed is not None:
+        return np.array([fixed], dtype=np.float64)
     lo, hi = int(np.round(np.log2(low))), int(np.round(np.log2(high)))
     if hi < lo:
         raise ValueError(f"lr_grid: high={high} below low={low}")
@@ -202,6 +226,11 @@ def choose_step(
     """
     grid = np.asarray(grid, np.float64)
     all_fit = np.all(np.asarray(fits, bool), axis=1)
+    fixed = _FIXED.get()
+    if fixed is not None and len(grid) == 1:
+        verdict = "every seed fits" if all_fit[0] else "NOT every seed fits"
+        rule = f"fixed by the user: learning_rate = {fixed:g} ({verdict}: {fit_words})"
+        return StepChoice(0, float(grid[0]), bool(all_fit[0]), rule, grid, all_fit)
     span = f"grid {grid[0]:.3g}..{grid[-1]:.3g} (x2)"
     if all_fit.any():
         top = int(np.flatnonzero(all_fit)[-1])

@@ -29,6 +29,12 @@ class ProfileConfig(Config):
     )
     seeds: int = param(5, "seeds or datasets per probe, run as one batch", low=1, high=64)
     probes: tuple[str, ...] = param((), "probes to run (empty: every probe of the level)")
+    learning_rates: tuple[float, ...] = param(
+        (),
+        "a fixed step per optimizer instead of the probes' rule (0: the rule; empty: the "
+        "rule for all); `implicitbias profile adam:learning_rate=1e-3` sets it",
+        low=0,
+    )
 
     PRESETS = {
         "smoke": dict(level="smoke", seeds=2),
@@ -43,6 +49,12 @@ class ProfileConfig(Config):
         if not self.optimizers or len(set(self.optimizers)) != len(self.optimizers):
             raise ConfigError(
                 "optimizers", "a non-empty list of distinct optimizers", self.optimizers
+            )
+        if self.learning_rates and len(self.learning_rates) != len(self.optimizers):
+            raise ConfigError(
+                "learning_rates",
+                f"empty or one number per optimizer ({len(self.optimizers)})",
+                self.learning_rates,
             )
         from implicitbias.experiments.profile.probes import PROBES
 
