@@ -12,8 +12,12 @@ optimizer and writes ``ProbeReport.to_scalars()`` under ``probes.<probe>.<optimi
 step: a probe trains on a log grid of learning rates (:func:`lr_grid`, factor 2), every grid
 point and every seed in one batched program (:func:`grid_batch`), and measures at *half the
 largest grid step whose runs all fit* (every seed finite and at ``loss <= fit * loss(w0)``,
-or the probe's own fit test). Halving keeps away from the edge of stability, where a run
-that fits can still oscillate. When no grid step fits, the entry is measured at the step
+or the probe's own fit test) *with every smaller grid step down to the smallest one that
+fits*: the top of the first unbroken run of fitting steps is the stable step. A step above
+one that fails is past the edge of stability; a run that fits there was thrown about first
+(a catapult) and is not what the optimizer does at a stable step, so it is not used
+(:func:`gap_note` tells the card where such steps are). Halving keeps away from the edge,
+where a run that fits can still oscillate. When no grid step fits, the entry is measured at the step
 with the lowest mean final loss and marked ``fitted = False``; the report and the card say
 so. A probe with a reason to fix the step (the stability probe reads the sharpness
 against ``2/eta``) documents its own rule in ``ProbeDef.rule``.
@@ -215,7 +219,8 @@ def choose_step(
     *,
     fit_words: str,
 ) -> StepChoice:
-    """Half the largest grid step whose runs all fit (see the module docstring).
+    """Half the stable step: the top of the first unbroken run of grid steps whose runs all
+    fit (see the module docstring).
 
     Args:
         grid: ``(G,)`` ascending learning rates.
@@ -233,10 +238,16 @@ def choose_step(
         return StepChoice(0, float(grid[0]), bool(all_fit[0]), rule, grid, all_fit)
     span = f"grid {grid[0]:.3g}..{grid[-1]:.3g} (x2)"
     if all_fit.any():
-        top = int(np.flatnonzero(all_fit)[-1])
-        index = top - 1 if top > 0 and all_fit[top - 1] else top
-        how = "half the largest" if index == top - 1 else "the largest (its half did not fit)"
-        rule = f"{how} step on the {span} at which every seed fits ({fit_words})"
+        first = int(np.flatnonzero(all_fit)[0])
+        top = first
+        while top + 1 < len(grid) and all_fit[top + 1]:
+            top += 1
+        index = top - 1 if top > first else top
+        how = "half the largest" if index == top - 1 else "the only"
+        rule = (
+            f"{how} step of the first unbroken run of grid steps at which every seed fits "
+            f"({fit_words}; {span})"
+        )
         return StepChoice(index, float(grid[index]), True, rule, grid, all_fit)
     loss = np.where(np.isfinite(final_loss), final_loss, np.inf)
     index = int(np.argmin(np.mean(loss, axis=1)))
@@ -245,3 +256,34 @@ def choose_step(
         "with the lowest mean final loss"
     )
     return StepChoice(index, float(grid[index]), False, rule, grid, all_fit)
+
+
+def gap_note(step: StepChoice) -> list[str]:
+    """A note when some grid step above the stable run fits again (not used by the rule)."""
+    fits = np.asarray(step.fits, bool)
+    if not step.fitted or fits.size == 0:
+        return []
+    top = step.index + (1 if step.index + 1 < fits.size and fits[step.index + 1] else 0)
+    if not fits[top + 1 :].any():
+        return []
+    marks = "".join("x" if f else "." for f in fits)
+    return [
+        f"some steps above the stable run fit again and are not used (x fits, . fails, from "
+        f"{step.grid[0]:.3g} up: {marks})"
+    ]
+
+
+def range_note(quantity: str, by_step: np.ndarray, fits: np.ndarray, grid: np.ndarray) -> list:
+    """The spread of the headline's seed mean over the grid steps that fit (``by_step`` and
+    ``fits`` are ``(G, S)``): how much the answer depends on the step."""
+    ok = np.flatnonzero(np.all(fits, axis=1))
+    if ok.size < 2:
+        return []
+    mean = np.nanmean(by_step[ok], axis=1)
+    lo, hi = int(np.nanargmin(mean)), int(np.nanargmax(mean))
+    if mean[hi] - mean[lo] <= 1e-9 * max(abs(mean[hi]), 1.0):
+        return [f"mean {quantity} is {mean[lo]:.3g} at each of the {ok.size} grid steps that fit"]
+    return [
+        f"over the {ok.size} grid steps that fit, mean {quantity} runs from {mean[lo]:.3g} "
+        f"(step {grid[ok[lo]]:.3g}) to {mean[hi]:.3g} (step {grid[ok[hi]]:.3g})"
+    ]

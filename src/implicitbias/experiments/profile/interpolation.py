@@ -62,10 +62,11 @@ from implicitbias.experiments.profile.base import (
     ProbeReport,
     StepChoice,
     choose_step,
+    gap_note,
     grid_batch,
     lr_grid,
+    range_note,
 )
-from implicitbias.experiments.profile.sparsity import gap_note, range_note
 from implicitbias.optim.registry import pnorm_gd
 from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.linear import least_squares
@@ -251,7 +252,8 @@ PROBE = ProbeDef(
     title="interpolation (least squares)",
     levels=("smoke", "quick", "full"),
     rule=(
-        "shared grid rule: half the largest step (x2 grid) at which every seed reaches "
+        "shared grid rule: half the stable step (the top of the first unbroken run of x2 grid "
+        "steps) at which every seed reaches "
         f"||Xw - y|| <= {FIT:g} ||y||, from w = 0"
     ),
     source=(
