@@ -104,6 +104,59 @@ CLAIMS: tuple[Claim, ...] = (
     ),
 )
 
+SUN = (
+    "Sun, Ahn, Thrampoulidis & Azizan 2022 (NeurIPS), 'Mirror descent maximizes generalized "
+    "margin and can be implemented efficiently'; for regression, Gunasekar et al. 2018 (ICML), "
+    "losses with a unique finite root (mirror descent on under-determined least squares)"
+)
+ROW_SPACE = (
+    "Gunasekar et al. 2018 (ICML), losses with a unique finite root; Zhang et al. 2017 (ICLR), "
+    "section 5: GD on "
+    "least squares from zero stays in the row space of X and converges to the min-l2 solution"
+)
+
+
+def worst(probe: str, name: str, quantity: str) -> Callable[[Results], float]:
+    """The largest per-seed value of ``quantity`` of ``name`` in ``probe``."""
+
+    def measure(results: Results) -> float:
+        values = entry(results, probe, name)["measures"][quantity]["values"]
+        return max(float(v) for v in values)
+
+    return measure
+
+
+CLAIMS = CLAIMS + (
+    Claim(
+        id=f"{NAME}/gd-min-l2",
+        statement="GD on under-determined least squares from zero converges to the "
+        "min-l2-norm interpolator; the lab checks a relative distance of at most 1e-6 in "
+        "every seed (float64 round-off is ~1e-15; the probe's interpolators are ~0.2 apart)",
+        source=ROW_SPACE,
+        quantity="largest relative distance of GD's solution to the min-l2 interpolator",
+        measure=worst("interpolation", "gd", "dist_l2"),
+        criterion=Criterion("<=", 1e-6),
+        presets=_LEVELS,
+        applies=has("gd"),
+        requires="optimizers has gd",
+    ),
+    Claim(
+        id=f"{NAME}/pnorm-gd-bregman",
+        statement="p-norm GD (mirror descent with potential |w|_p^p / p) on under-determined "
+        "least squares from zero converges to the interpolator closest in the Bregman "
+        "divergence of its potential, the min-l_p one; the lab checks a relative distance of "
+        "at most 1e-3 to the cvxpy solution in every seed (the min-l2 and min-l_p "
+        "interpolators of the probe are ~0.2 apart)",
+        source=SUN,
+        quantity="largest relative distance of p-norm GD's solution to the min-l_p interpolator",
+        measure=worst("interpolation", "pnorm_gd", "dist_lp"),
+        criterion=Criterion("<=", 1e-3),
+        presets=_LEVELS,
+        applies=has("pnorm_gd"),
+        requires="optimizers has pnorm_gd",
+    ),
+)
+
 OPTIMIZER_OF: dict[str, str] = {
     c.id: c.requires.removeprefix("optimizers has ") for c in CLAIMS if c.requires
 }
