@@ -157,6 +157,57 @@ CLAIMS = CLAIMS + (
     ),
 )
 
+COHEN_2021 = (
+    "Cohen et al. 2021 (ICLR), 'Gradient descent on neural networks typically occurs at the "
+    "edge of stability', abstract: the sharpness hovers just above 2/eta"
+)
+COHEN_2022 = (
+    "Cohen et al. 2022 (arXiv 2207.14484), 'Adaptive gradient methods at the edge of "
+    "stability', abstract: the preconditioned sharpness equilibrates at the stability "
+    "threshold (2 + 2 b1) / ((1 - b1) eta), 38/eta for b1 = 0.9"
+)
+
+
+def worst_gap(probe: str, name: str, quantity: str) -> Callable[[Results], float]:
+    """The largest per-seed ``|value - 1|`` of ``quantity`` (NaN seeds count as failing)."""
+
+    def measure(results: Results) -> float:
+        values = entry(results, probe, name)["measures"][quantity]["values"]
+        return max(abs(float(v) - 1.0) for v in values)
+
+    return measure
+
+
+CLAIMS = CLAIMS + (
+    Claim(
+        id=f"{NAME}/gd-edge-of-stability",
+        statement="full-batch GD trains at the edge of stability: the sharpness rises to 2/eta "
+        "and hovers there (just above it); the lab checks S eta / 2 within 10% of 1 over the "
+        "late window, in every seed",
+        source=COHEN_2021,
+        quantity="largest |S eta/2 - 1| over seeds (late-window median of the sharpness S)",
+        measure=worst_gap("stability", "gd", "sharpness_ratio"),
+        criterion=Criterion("<=", 0.1),
+        presets=_LEVELS,
+        applies=has("gd"),
+        requires="optimizers has gd",
+    ),
+    Claim(
+        id=f"{NAME}/adam-preconditioned-edge",
+        statement="full-batch Adam trains at the adaptive edge of stability: the largest "
+        "eigenvalue of P^-1 H (preconditioner frozen) equilibrates at (2 + 2 b1) / ((1 - b1) "
+        "eta), i.e. 38/eta for b1 = 0.9; the lab checks it within 10% over the late window, "
+        "in every seed",
+        source=COHEN_2022,
+        quantity="largest |lambda_1(P^-1 H) / threshold - 1| over seeds (late-window median)",
+        measure=worst_gap("stability", "adam", "precond_ratio"),
+        criterion=Criterion("<=", 0.1),
+        presets=_LEVELS,
+        applies=has("adam"),
+        requires="optimizers has adam",
+    ),
+)
+
 OPTIMIZER_OF: dict[str, str] = {
     c.id: c.requires.removeprefix("optimizers has ") for c in CLAIMS if c.requires
 }

@@ -42,7 +42,20 @@ class ProfileConfig(Config):
         "quick": {},
         "full": dict(level="full"),
         "claims": dict(optimizers=CLAIM_OPTIMIZERS),
-        "claims-full": dict(optimizers=CLAIM_OPTIMIZERS, level="full"),
+        # the full level without grokking, which no claim reads (~20 min for 8 optimizers)
+        "claims-full": dict(
+            optimizers=CLAIM_OPTIMIZERS,
+            level="full",
+            probes=(
+                "margin-vectors",
+                "margin-matrices",
+                "interpolation",
+                "sparsity",
+                "rank",
+                "stability",
+                "flatness",
+            ),
+        ),
     }
 
     def validate(self) -> None:

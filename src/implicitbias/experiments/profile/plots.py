@@ -4,6 +4,7 @@ what ``run`` measured (``results.scalars["probes"]``) and compute nothing else."
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -81,7 +82,9 @@ def heatmap_figure(results: Results) -> Any:
     ax.set_xticks(range(len(probes)))
     ax.set_xticklabels(
         [
-            f"{p['title']}\n{headline(next(iter(p['optimizers'].values())))['label']}"
+            textwrap.fill(p["title"], 24)
+            + "\n"
+            + textwrap.fill(headline(next(iter(p["optimizers"].values())))["label"], 26)
             for _, p in probes
         ],
         fontsize=7,
@@ -118,7 +121,7 @@ def probes_figure(results: Results) -> Any:
             if m["reference_value"] is not None:
                 ax.hlines(m["reference_value"], i - 0.4, i + 0.4, colors="tab:red", linestyles="--")
         ax.set_title(probe["title"], fontsize=9)
-        ax.set_ylabel(first["label"], fontsize=7)
+        ax.set_ylabel(textwrap.fill(first["label"], 34), fontsize=7)
         ax.set_xticks(x)
         ax.set_xticklabels([label for _, label in opts], rotation=45, ha="right", fontsize=7)
     return fig
