@@ -1,0 +1,132 @@
+"""The profile as a user meets it: the command's errors, the run folder, the cards, a fixed
+step, and the claims' measures on known inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from implicitbias import lab
+from implicitbias.errors import ConfigError
+from implicitbias.experiments.profile import claims as profile_claims
+from implicitbias.experiments.profile import optimizer_keys
+from implicitbias.experiments.profile.base import (
+    Measure,
+    ProbeReport,
+    choose_step,
+    fixed_step,
+    lr_grid,
+)
+from implicitbias.optim.spec import OptimizerSpec
+from implicitbias.runs.results import Results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args):
+    env = {**os.environ, "IMPLICITBIAS_PROGRESS": "0"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "implicitbias", "profile", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["nosuch"], "`optimizers`: expected a registered optimizer"),
+        (["nosuchmodule_xyz:make"], "nosuchmodule_xyz"),
+        (["user_optim:missing"], "missing"),
+        (["adam(foo=1)"], "`optimizers.foo`"),
+        (["user_optim:not_a_transformation"], "GradientTransformation"),
+        (["gd", "--level", "huge"], "`--level`"),
+        (["gd", "--seeds", "0"], "`--seeds`"),
+        (["gd", "--probes", "nosuch"], "`probes`"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_before_any_work(args, words, tmp_path):
+    done = _cli(*args, "--out", str(tmp_path))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("implicitbias profile: error:"), lines
+    assert words in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not any(tmp_path.iterdir())  # no run folder: nothing ran
+
+
+def test_optimizer_keys_are_unique_and_readable():
+    specs = tuple(OptimizerSpec.parse(s) for s in ("adam(b2=0.99)", "gd", "user_optim:clipped_gd"))
+    assert list(optimizer_keys(specs)) == ["adam_b2_0_99", "gd", "user_optim_clipped_gd"]
+
+
+def test_fixed_step_replaces_the_grid_and_says_so():
+    with fixed_step(0.125):
+        grid = lr_grid(1e-4, 1.0)
+        assert grid.tolist() == [0.125]
+        step = choose_step(grid, np.array([[True, False]]), np.zeros((1, 2)), fit_words="x")
+    assert step.learning_rate == 0.125 and not step.fitted
+    assert "fixed by the user" in step.rule and "NOT every seed fits" in step.rule
+    assert lr_grid(0.25, 1.0).tolist() == [0.25, 0.5, 1.0]  # outside the block: the grid
+
+
+def _report(values, nearest=None):
+    return ProbeReport(
+        [Measure("angle", "angle (deg)", np.asarray(values, float))],
+        nearest=nearest,
+        references=("l1", "l2", "linf"),
+    ).to_scalars()
+
+
+def test_report_scalars_mean_spread_and_nearest_counts():
+    out = _report([1.0, 2.0, 6.0], nearest=["l2", "linf", "l2"])
+    m = out["measures"]["angle"]
+    assert m["mean"] == pytest.approx(3.0) and m["spread"] == pytest.approx(
+        np.std([1, 2, 6], ddof=1)
+    )
+    assert out["nearest"]["mode"] == "l2" and out["nearest"]["agree"] == 2
+    assert out["nearest"]["counts"] == {"l1": 0, "l2": 2, "linf": 1}
+
+
+def test_nearest_fraction_claim_fails_when_one_dataset_disagrees():
+    results = Results()
+    results.scalars = {
+        "optimizers": {"gd": {"label": "gd", "spec": {"name": "gd", "hparams": {}}}},
+        "probes": {
+            "margin-vectors": {"optimizers": {"gd": _report([5, 6], nearest=["l2", "linf"])}}
+        },
+    }
+    claim = next(c for c in profile_claims.CLAIMS if c.id == "profile/gd-l2")
+    assert claim.value(results) == 0.5
+    assert not claim.criterion.holds(claim.value(results))
+
+
+def test_learning_rate_in_a_spec_fixes_that_optimizers_step(tmp_path):
+    with pytest.raises(ConfigError, match="learning_rates"):
+        lab.profile(["gd:learning_rate=-1"], "smoke", out=None)
+    results = lab.profile(
+        ["gd:learning_rate=0.0625", "sign_gd"], "smoke", probes=["interpolation"], out=tmp_path
+    )
+    gd, sign = (results.get(f"probes.interpolation.optimizers.{k}") for k in ("gd", "sign_gd"))
+    assert gd["learning_rate"] == 0.0625 and "fixed by the user" in gd["rule"]
+    assert "fixed by the user" not in sign["rule"]
+    assert results.get("optimizers.gd.learning_rate") == 0.0625
+    # the run folder: table, figures, one card per optimizer naming its step and rule
+    folder = results.path
+    assert (folder / "heatmap.png").is_file() and (folder / "probes.png").is_file()
+    card = (folder / "cards" / "gd.html").read_text()
+    assert "fixed by the user" in card and "0.0625" in card
+    assert "<script" not in card and "http://" not in card and "https://" not in card
+    assert (folder / "cards" / "sign_gd.html").is_file()
+    stored = json.loads((folder / "results.json").read_text())
+    assert stored["scalars"]["probes"]["interpolation"]["optimizers"]["gd"]["rule"] == gd["rule"]
