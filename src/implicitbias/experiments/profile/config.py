@@ -37,7 +37,7 @@ class ProfileConfig(Config):
     )
 
     PRESETS = {
-        "smoke": dict(level="smoke", seeds=2),
+        "smoke": dict(level="smoke", seeds=2, optimizers="gd,adam"),
         "default": {},
         "quick": {},
         "full": dict(level="full"),
