@@ -29,6 +29,8 @@ from implicitbias.experiments.registry import get_experiment  # noqa: E402
 from implicitbias.lab import make_config, profile, resume, run, run_from, verify  # noqa: E402
 from implicitbias.optim.spec import OptimizerSpec  # noqa: E402
 from implicitbias.runs import Results, load  # noqa: E402
+from implicitbias.sweep import load_sweep, resume_sweep  # noqa: E402
+from implicitbias.sweep import run_sweep as sweep  # noqa: E402
 
 __all__ = [
     "Claim",
@@ -57,6 +59,9 @@ __all__ = [
     "resume",
     "run",
     "run_from",
+    "load_sweep",
+    "resume_sweep",
+    "sweep",
     "train",
     "verify",
 ]

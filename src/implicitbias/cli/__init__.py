@@ -13,11 +13,12 @@ from implicitbias.cli import (
     report_cmd,
     run_cmd,
     serve_cmd,
+    sweep_cmd,
     verify_cmd,
 )
 from implicitbias.errors import ImplicitBiasError
 
-_COMMANDS = (list_cmd, run_cmd, profile_cmd, verify_cmd, report_cmd, serve_cmd, env_cmd)
+_COMMANDS = (list_cmd, run_cmd, sweep_cmd, profile_cmd, verify_cmd, report_cmd, serve_cmd, env_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
