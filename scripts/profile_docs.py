@@ -22,12 +22,11 @@ hand.
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from pathlib import Path
 
-from implicitbias.experiments.profile.plots import headline, heatmap_figure
+from implicitbias.experiments.profile.plots import cell_text, headline, heatmap_figure
 from implicitbias.runs import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,18 +37,7 @@ TARGETS = (ROOT / "README.md", ROOT / "docs" / "experiments" / "profile.md")
 
 
 def _cell(entry: dict) -> str:
-    m = headline(entry)
-    if not math.isfinite(m["mean"]):
-        return "—"
-    text = f"{m['mean']:.3g}"
-    if math.isfinite(m["spread"]):
-        text += f" ± {m['spread']:.2g}"
-    if "nearest" in entry:
-        near = entry["nearest"]
-        text += f" ({near['mode']} {near['agree']}/{near['n']})"
-    if not entry.get("fitted", True):
-        text += " (no step fit)"
-    return text
+    return cell_text(entry, inline=True, no_fit="no step fit")
 
 
 def markdown(folder: Path) -> str:

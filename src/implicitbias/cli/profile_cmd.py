@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _table(results):
     from rich.table import Table
 
-    from implicitbias.experiments.profile.plots import headline
+    from implicitbias.experiments.profile.plots import cell_text, headline
 
     probes = results.scalars["probes"]
     table = Table(title=f"implicit-bias profile ({results.scalars['level']})")
@@ -42,19 +41,10 @@ def _table(results):
         first = headline(next(iter(probe["optimizers"].values())))
         table.add_column(f"{probe['title']}\n[dim]{first['label']}[/]")
     for key, opt in results.scalars["optimizers"].items():
-        cells = []
-        for probe in probes.values():
-            entry = probe["optimizers"][key]
-            m = headline(entry)
-            text = f"{m['mean']:.3g}" if math.isfinite(m["mean"]) else "—"
-            if math.isfinite(m["spread"]):
-                text += f" ± {m['spread']:.2g}"
-            if "nearest" in entry:
-                near = entry["nearest"]
-                text += f"\n{near['mode']} {near['agree']}/{near['n']}"
-            if not entry.get("fitted", True):
-                text += "\n[yellow]no step fit[/]"
-            cells.append(text)
+        cells = [
+            cell_text(probe["optimizers"][key], no_fit="[yellow]no step fit[/]")
+            for probe in probes.values()
+        ]
         table.add_row(opt["label"], *cells)
     return table
 

@@ -26,18 +26,23 @@ def headline(entry: dict[str, Any]) -> dict[str, Any]:
     return entry["measures"][entry["headline"]]
 
 
-def cell_text(entry: dict[str, Any]) -> str:
-    """``mean ± spread`` of the headline, and the nearest reference with its agreement."""
+def cell_text(entry: dict[str, Any], *, inline: bool = False, no_fit: str = "(no fit)") -> str:
+    """``mean ± spread`` of the headline, the nearest reference with its agreement, and a
+    mark when no step fit: on lines (the heatmap, the command's table) or on one line with
+    the extras in parentheses (the docs' table)."""
     m = headline(entry)
-    text = _number(m["mean"])
-    if math.isfinite(m["spread"]):
-        text += f"\n± {_number(m['spread'])}"
+    head = _number(m["mean"])
+    if math.isfinite(m["mean"]) and math.isfinite(m["spread"]):
+        head += (" " if inline else "\n") + f"± {_number(m['spread'])}"
+    extras = []
     if "nearest" in entry:
         near = entry["nearest"]
-        text += f"\n{near['mode']} {near['agree']}/{near['n']}"
+        extras.append(f"{near['mode']} {near['agree']}/{near['n']}")
     if not entry.get("fitted", True):
-        text += "\n(no fit)"
-    return text
+        extras.append(no_fit)
+    if inline:
+        return " ".join([head, *(f"({e.strip('()')})" for e in extras)])
+    return "\n".join([head, *extras])
 
 
 def _number(x: float) -> str:
