@@ -3,8 +3,11 @@
 Runs one experiment on every cell of a grid on Dask distributed (a local cluster by
 default, ``--scheduler tcp://HOST:PORT`` for an existing one) and writes
 ``sweeps/<experiment>-<time>-<id>/`` with a run folder per cell, ``manifest.json`` and
-``table.csv``/``table.json``. Exit 0 when every cell finished (done, diverged or failed),
-2 on bad input (before any work), 130 when interrupted.
+``table.csv``/``table.json``. An axis over a field that the experiment trains as members
+of one batched program (``--grid learning_rates=0.25,0.4,0.6,0.8`` for
+``edge-of-stability``) is folded into every cell and recorded in ``sweep.json``'s
+``batched_axes``; ``--no-batch`` makes one cell per value instead. Exit 0 when every cell
+finished (done, diverged or failed), 2 on bad input (before any work), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="an axis: KEY=V1,V2,... or KEY=LO:HI:N (linspace) or KEY=LO:HI:N:log; repeatable",
     )
     p.add_argument("--seeds", type=int, default=1, help="K > 1 adds the axis seed=0..K-1")
+    p.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="one cell per value of every axis, also of a field that the experiment batches "
+        "in one program (by default such an axis, e.g. edge-of-stability's learning_rates "
+        "with scalar values, is folded into every cell: one vmapped run, a table row per value)",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local worker processes (default: CPUs)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
@@ -58,7 +68,13 @@ def execute(args: argparse.Namespace) -> int:
     folder = args.resume
     try:
         if args.resume:
-            if args.experiment or args.grid or args.seeds != 1 or args.preset != "default":
+            if (
+                args.experiment
+                or args.grid
+                or args.seeds != 1
+                or args.preset != "default"
+                or args.no_batch
+            ):
                 raise ConfigError(
                     "--resume", "a sweep folder alone (its sweep.json is complete)", args.resume
                 )
@@ -85,6 +101,7 @@ def execute(args: argparse.Namespace) -> int:
                 out=args.out,
                 max_cells=args.max_cells,
                 yes=args.yes,
+                batch=not args.no_batch,
             )
     except KeyboardInterrupt as exc:
         shown = getattr(exc, "sweep_folder", None) or folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import typing
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
@@ -34,6 +35,14 @@ class Experiment:
             plots and tests read; a claim whose ``measure`` is a key must name one of
             these (checked at registration, i.e. at import).
         doc: the module docstring (command and expected outcome).
+        batch_axes: ``{tuple config field: results prefix template}``: the fields whose
+            values the experiment trains as members of one batched (vmapped) program, and
+            where member ``i``'s scalars are in its results (``"members.{i}"``: the dotted
+            scalars prefix of the ``i``-th value, ``{i}`` its index in the tuple). A sweep
+            folds a ``--grid`` axis of scalars over such a field into one cell
+            (:mod:`implicitbias.sweep.grid`) and expands it back into one table row per
+            member (:mod:`implicitbias.sweep.table`). Checked at registration: the field
+            is a ``tuple[...]`` field and the template contains ``{i}``.
     """
 
     name: str
@@ -45,6 +54,7 @@ class Experiment:
     claims: tuple[Claim, ...] = ()
     keys: tuple[str, ...] = ()
     doc: str = ""
+    batch_axes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def figures(self, results: Results) -> Mapping[str, Any]:
         """The experiment's figures of ``results`` (``{}`` when it has none)."""
@@ -72,6 +82,18 @@ class Experiment:
                 raise ValueError(
                     f"claim {claim.id!r} measures {claim.measure!r}, which is not one of "
                     f"the keys {self.name!r} declares"
+                )
+        types_ = self.config_cls.field_types()
+        for field, template in self.batch_axes.items():
+            if typing.get_origin(types_.get(field)) is not tuple:
+                raise ValueError(
+                    f"experiment {self.name!r}: batch axis {field!r} is not a tuple field "
+                    f"of {self.config_cls.__name__}"
+                )
+            if not isinstance(template, str) or "{i}" not in template:
+                raise ValueError(
+                    f"experiment {self.name!r}: batch axis {field!r} needs a results prefix "
+                    f"template with '{{i}}' (e.g. 'members.{{i}}'), not {template!r}"
                 )
 
 

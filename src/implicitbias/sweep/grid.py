@@ -3,12 +3,24 @@
 Values are parsed as ``implicitbias run --set KEY=VALUE`` parses them (the config's field
 types), and every cell's config is built and validated before any work starts, so a bad
 grid is one :class:`~implicitbias.errors.ConfigError` naming the parameter.
+
+Batch axes. An experiment may declare tuple fields that it trains as members of one
+vmapped program (:attr:`Experiment.batch_axes`, e.g. ``learning_rates`` of
+``edge-of-stability``). An axis over such a field whose values are all scalars
+(``--grid learning_rates=0.25,0.4,0.6,0.8``, a range, or numbers in a ``{key: values}``
+grid) is *folded*: every cell gets the whole axis as one tuple
+(``learning_rates=(0.25,0.4,0.6,0.8)``) instead of one cell per value, and the table expands
+each cell back into one row per member (:mod:`implicitbias.sweep.table`). Values written as
+tuples (``"(0.25),(0.4)"`` or ``(0.25,)``) are not folded: one cell per tuple, as for any
+axis; ``batch=False`` (``implicitbias sweep --no-batch``) folds nothing. At most one axis of
+a grid is folded.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,10 +36,16 @@ RANGE = "LO:HI:N or LO:HI:N:log (numbers, N >= 2, LO and HI > 0 for log)"
 
 @dataclasses.dataclass(frozen=True)
 class Axis:
-    """One axis of the grid: a config field (or ``optimizer.KEY``) and its values."""
+    """One axis of the grid: a config field (or ``optimizer.KEY``) and its values.
+
+    ``batch`` is the experiment's results prefix template (``"members.{i}"``) when the
+    axis is folded into every cell (a declared batch field with scalar values: the cell's
+    override is the tuple of all ``values``); ``None`` for an ordinary axis.
+    """
 
     name: str
     values: tuple[Any, ...]
+    batch: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "values": list(self.values)}
@@ -101,6 +119,10 @@ def _field_type(experiment: Experiment, key: str) -> Any:
     return types_[key]
 
 
+def _is_tuple(tp: Any) -> bool:
+    return typing.get_origin(tp) is tuple
+
+
 def _plain(key: str, tp: Any, raw: Any) -> Any:
     """The value as it goes into ``overrides`` and JSON: parsed when plain, else the text."""
     if tp is None:
@@ -111,8 +133,44 @@ def _plain(key: str, tp: Any, raw: Any) -> Any:
     return raw  # specs, tuples: the command-line text, parsed again by Config.make
 
 
-def parse_axis(experiment: Experiment, text: str) -> Axis:
-    """``KEY=V1,V2,...`` or ``KEY=LO:HI:N[:log]`` -> :class:`Axis` with parsed values."""
+def _scalar_members(key: str, tp: Any, raw_values: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The values of an axis over a tuple field as members, or ``None`` when any value is
+    not a scalar (a tuple, a list, or text with parentheses, brackets or commas)."""
+    members = []
+    for raw in raw_values:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            return None
+        if isinstance(raw, str) and any(c in raw for c in "()[],"):
+            return None
+        parsed = parse_value(key, tp, raw if isinstance(raw, str) else (raw,))
+        if len(parsed) != 1:
+            return None
+        members.append(parsed[0])
+    return tuple(members)
+
+
+def _batched(
+    experiment: Experiment, key: str, tp: Any, raw_values: Sequence[Any], text: Any
+) -> Axis | None:
+    """The folded axis when ``key`` is a declared batch field and the values are scalars."""
+    if key not in experiment.batch_axes:
+        return None
+    members = _scalar_members(key, tp, raw_values)
+    if members is None:
+        return None
+    if not members:
+        raise ConfigError(f"--grid {key}", "at least one value", text)
+    if len({repr(v) for v in members}) != len(members):
+        raise ConfigError(f"--grid {key}", "distinct values", text)
+    return Axis(key, members, batch=experiment.batch_axes[key])
+
+
+def parse_axis(experiment: Experiment, text: str, batch: bool = True) -> Axis:
+    """``KEY=V1,V2,...`` or ``KEY=LO:HI:N[:log]`` -> :class:`Axis` with parsed values.
+
+    With ``batch``, an axis over a declared batch field with scalar values is folded (see
+    the module doc).
+    """
     key, sep, values = str(text).partition("=")
     key = key.strip()
     if not sep or not key:
@@ -125,6 +183,9 @@ def parse_axis(experiment: Experiment, text: str) -> Axis:
         raw_values = _split_values(values)
     if not raw_values:
         raise ConfigError(f"--grid {key}", "at least one value", values)
+    folded = _batched(experiment, key, tp, raw_values, values) if batch else None
+    if folded is not None:
+        return folded
     parsed = [_plain(key, tp, raw) for raw in raw_values]
     if len({repr(v) for v in parsed}) != len(parsed):
         raise ConfigError(f"--grid {key}", "distinct values", values)
@@ -132,9 +193,17 @@ def parse_axis(experiment: Experiment, text: str) -> Axis:
 
 
 def build_axes(
-    experiment: Experiment, grid: Sequence[str | Axis] | Mapping[str, Any], seeds: int = 1
+    experiment: Experiment,
+    grid: Sequence[str | Axis] | Mapping[str, Any],
+    seeds: int = 1,
+    batch: bool = True,
 ) -> list[Axis]:
-    """The axes of ``grid`` (strings, :class:`Axis` or ``{key: values}``), then ``seed``."""
+    """The axes of ``grid`` (strings, :class:`Axis` or ``{key: values}``), then ``seed``.
+
+    With ``batch`` (the default), an axis over one of the experiment's declared batch
+    fields with scalar values is folded into every cell (see the module doc);
+    ``batch=False`` makes one cell per value of every axis.
+    """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError("--seeds", "an integer >= 1", seeds)
     if isinstance(grid, Mapping):
@@ -144,10 +213,30 @@ def build_axes(
                 items.append(f"{key}={values}")
             else:
                 tp = _field_type(experiment, key)
-                items.append(Axis(key, tuple(_plain(key, tp, v) for v in values)))
+                values = list(values)
+                folded = _batched(experiment, key, tp, values, values) if batch else None
+                if folded is None:
+                    # A number on a tuple field: its text, one member (as on the command line).
+                    values = [
+                        str(v)
+                        if _is_tuple(tp) and isinstance(v, int | float) and not isinstance(v, bool)
+                        else v
+                        for v in values
+                    ]
+                    folded = Axis(key, tuple(_plain(key, tp, v) for v in values))
+                items.append(folded)
     else:
         items = list(grid)
-    axes = [item if isinstance(item, Axis) else parse_axis(experiment, item) for item in items]
+    axes = [
+        item if isinstance(item, Axis) else parse_axis(experiment, item, batch) for item in items
+    ]
+    folded_names = [a.name for a in axes if a.batch]
+    if len(folded_names) > 1:
+        raise ConfigError(
+            "--grid",
+            "at most one batched axis (or --no-batch for one cell per value)",
+            ", ".join(folded_names),
+        )
     for axis in axes:
         if not axis.values:
             raise ConfigError(f"--grid {axis.name}", "at least one value", [])
@@ -171,17 +260,21 @@ def cells_of(
     max_cells: int = 1000,
     yes: bool = False,
 ) -> list[Cell]:
-    """The product of ``axes`` (the last axis varies fastest); every config validated."""
+    """The product of ``axes`` (the last axis varies fastest); every config validated.
+
+    A folded axis (``axis.batch``) has one value in the product: the tuple of its values.
+    """
     presets = experiment.config_cls.presets()
     if preset not in presets:
         raise ConfigError("preset", "one of " + ", ".join(presets), preset, choices=presets)
-    count = int(np.prod([len(a.values) for a in axes]))
+    points = [(tuple(a.values),) if a.batch else a.values for a in axes]
+    count = int(np.prod([len(p) for p in points]))
     if count > max_cells and not yes:
         raise ConfigError(
             "--max-cells", f"at most {max_cells} cells (or --yes to run them all)", count
         )
     cells = []
-    for index, combo in enumerate(itertools.product(*(a.values for a in axes))):
+    for index, combo in enumerate(itertools.product(*points)):
         overrides = {a.name: v for a, v in zip(axes, combo, strict=True)}
         try:
             experiment.config_cls.make(preset, overrides)

@@ -3,11 +3,18 @@
 Contents::
 
     sweep.json      {"version": 1, "id", "experiment", "preset", "axes": [{"name", "values"}],
-                     "seeds", "retries", "created", "batched_axes": []}
+                     "seeds", "retries", "created",
+                     "batched_axes": [{"name", "values", "prefix"}]}
     manifest.json   {"cells": [{"id", "index", "overrides", "status", "tries", "worker",
                                 "wall_seconds", "error", "run"}]}
     cells/<id>/<run folder>/   one run folder per cell (``runs/store.py``'s layout)
     table.csv, table.json      one row per cell (``table.py``)
+
+``batched_axes`` lists the axes folded into every cell (``grid.py``: a declared batch field
+of the experiment with scalar values): each cell's override is the tuple of all ``values``,
+run as one batched program, and ``prefix`` is the experiment's template of member ``i``'s
+results prefix (``"members.{i}"``); ``[]`` when no axis is folded. A folded axis is also in
+``axes`` (name and values), so a report draws it as an ordinary axis.
 
 A folder is created with ``exist_ok=False`` (never reused); every file is written atomically.
 ``status`` is ``pending``, ``running``, ``done``, ``diverged`` or ``failed``; ``run`` is the
@@ -61,7 +68,9 @@ def sweep_record(
         "seeds": seeds,
         "retries": retries,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "batched_axes": [],
+        "batched_axes": [
+            {"name": a.name, "values": list(a.values), "prefix": a.batch} for a in axes if a.batch
+        ],
     }
 
 

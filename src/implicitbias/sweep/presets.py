@@ -7,8 +7,11 @@ grid makes redundant). ``report`` names the table columns the source's figure sh
 ``implicitbias report SWEEP_DIR --value ...``.
 
 ``shows`` says what the source shows, in the words of this lab's experiment docs; where a
-grid goes beyond the source it says so. Tuple fields (``learning_rates``, ``depths``,
-``counts``) get one-element tuples: one value per cell.
+grid goes beyond the source it says so. A declared batch field of the experiment
+(``learning_rates`` of ``edge-of-stability``) gets scalar values: the sweep folds the axis
+into every cell, one batched program per cell and one table row per member
+(``grid.py``, ``table.py``). Other tuple fields (``depths``, ``counts``) get one-element
+tuples: one value per cell.
 """
 
 from __future__ import annotations
@@ -56,9 +59,9 @@ class SweepPreset:
 
     @property
     def cells(self) -> int:
-        """Number of cells, seeds included."""
+        """Number of cells, seeds included (a folded batch axis counts once)."""
         n = self.seeds
-        for values in self.axes.values():
+        for values in _folded(self).values():
             n *= len(values)
         return n
 
@@ -69,10 +72,21 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _folded(preset: SweepPreset) -> dict[str, tuple[Any, ...]]:
+    """The axes as the sweep runs them: a folded batch axis is one value, its tuple."""
+    from implicitbias.experiments.registry import get_experiment
+    from implicitbias.sweep.grid import build_axes
+
+    axes = build_axes(get_experiment(preset.experiment), dict(preset.axes))
+    return {a.name: (tuple(a.values),) if a.batch else tuple(preset.axes[a.name]) for a in axes}
+
+
 def cell_overrides(preset: SweepPreset) -> Iterator[dict[str, Any]]:
-    """The overrides of every cell (seed axis excluded): ``fixed`` then one axis point."""
-    names = list(preset.axes)
-    for combo in itertools.product(*preset.axes.values()):
+    """The overrides of every cell (seed axis excluded): ``fixed`` then one axis point
+    (a folded batch axis: the tuple of all its values)."""
+    folded = _folded(preset)
+    names = list(folded)
+    for combo in itertools.product(*folded.values()):
         yield {**preset.fixed, **dict(zip(names, combo, strict=True))}
 
 
@@ -99,18 +113,18 @@ PRESETS: dict[str, SweepPreset] = {
     "edge-of-stability/phase": SweepPreset(
         experiment="edge-of-stability",
         preset="default",
-        axes={"learning_rates": ((0.25,), (0.4,), (0.6,), (0.8,))},
+        axes={"learning_rates": (0.25, 0.4, 0.6, 0.8)},
         seeds=3,
         source="Cohen, Kaur, Li, Kolter & Talwalkar 2021 (ICLR)",
         shows="Full-batch GD on a neural net: the sharpness rises (progressive sharpening) "
         "until it reaches 2/eta and then hovers at, or just above, 2/eta, for every step "
         "size eta; so the sharpness in units of 2/eta (median over the second half of "
-        "training) is about 1 at every eta. One GD step size per cell, no momentum members "
-        "and no gradient flow.",
+        "training) is about 1 at every eta. The step sizes are one batched GD run per cell "
+        "(a seed), one table row per step size; no momentum members and no gradient flow.",
         fixed={"momentum_learning_rates": (), "flow": False},
         report=(
-            "members.0.median_ratio_second_half",
-            "members.0.sharpness_final",
+            "member.median_ratio_second_half",
+            "member.sharpness_final",
             "claim:edge-of-stability/sharpness-at-2-over-eta",
         ),
     ),

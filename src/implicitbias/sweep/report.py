@@ -119,10 +119,13 @@ def load_sweep(folder: str | Path) -> Sweep:
             {"cell": c.get("id"), "status": c.get("status"), **dict(c.get("overrides", {}))}
             for c in cells
         ]
-    by_id = {r.get("cell"): r for r in rows}
+    by_id: dict[Any, list[dict]] = {}
+    for r in rows:  # a cell of a batched axis has one row per member
+        by_id.setdefault(r.get("cell"), []).append(r)
     for c in cells:  # the manifest is the newer word on a status (the table: the last write)
         if c.get("id") in by_id:
-            by_id[c.get("id")]["status"] = c.get("status")
+            for r in by_id[c.get("id")]:
+                r["status"] = c.get("status")
         else:  # a cell the table does not have yet is still shown
             rows.append({"cell": c.get("id"), "status": c.get("status"), **c.get("overrides", {})})
     return Sweep(folder=folder, spec=spec, cells=cells, rows=rows, axes=axes)

@@ -189,6 +189,7 @@ def run_sweep(
     yes: bool = False,
     shared_fs: bool | None = None,
     progress: Progress | bool | None = None,
+    batch: bool = True,
 ) -> SweepResult:
     """Run ``experiment`` on every cell of a grid, one Dask task per cell.
 
@@ -205,6 +206,9 @@ def run_sweep(
         shared_fs: ``None`` decides per worker, ``True``/``False`` force the mode.
         progress: ``None``: a progress bar on stderr unless ``IMPLICITBIAS_PROGRESS=0``;
             ``False``: none; a callable: called with the counts after every change.
+        batch: fold an axis over a declared batch field of the experiment (scalar values)
+            into every cell, run as one batched program (``grid.py``); ``False``: one cell
+            per value of every axis.
 
     Raises:
         ConfigError: bad grid or option, before any work and before the folder is made.
@@ -214,7 +218,7 @@ def run_sweep(
     _check_execution(workers, scheduler, retries)
     if isinstance(max_cells, bool) or not isinstance(max_cells, int) or max_cells < 1:
         raise ConfigError("--max-cells", "an integer >= 1", max_cells)
-    axes = build_axes(exp, grid, seeds)
+    axes = build_axes(exp, grid, seeds, batch=batch)
     cells = cells_of(exp, preset, axes, max_cells=max_cells, yes=yes)
     with dask_client(workers, scheduler, retries) as client:
         folder = mf.new_sweep_dir(out, exp.name)

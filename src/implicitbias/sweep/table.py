@@ -9,6 +9,15 @@ applicable / error) and ``measured:<id>``. ``table.json`` is
 "rows": [{column: value}]}`` with NaN and infinities written as the strings ``"nan"``,
 ``"inf"``, ``"-inf"`` (as in ``results.json``); a cell without a value for a column has no
 key in its row (an empty field in the CSV).
+
+A cell of a batched axis (``sweep.json``'s ``batched_axes``: one cell runs all the axis's
+values as members of one program) gives one row per member, in the order of the values:
+the axis column holds the member's value; the member's scalars, found under the axis's
+results prefix (``members.<i>.`` for ``"members.{i}"``), are re-keyed to
+``scalar:member.<rest>``; every other scalar of the cell (its shared scalars, other
+experiments' members, aggregates) and its claims are repeated in each member's row. So a
+report draws a batched axis as an ordinary one; ``cell`` is the same in the member rows of
+one cell.
 """
 
 from __future__ import annotations
@@ -72,10 +81,65 @@ def cell_row(sweep_folder: Path, cell: dict[str, Any], axes: Sequence[str]) -> d
     return row
 
 
+def _subtree(node: Any, dotted: str) -> Any:
+    """The node of a scalars tree at a dotted key (list items by index), or ``None``."""
+    for part in dotted.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def member_rows(
+    row: dict[str, Any], results: dict[str, Any] | None, name: str, values: Sequence, prefix: str
+) -> list[dict[str, Any]]:
+    """One row per member of a batched axis ``name`` (see the module doc)."""
+    scalars = (results or {}).get("scalars", {})
+    prefixes = [prefix.format(i=i) for i in range(len(values))]
+    shared = {
+        k: v
+        for k, v in row.items()
+        if not (k.startswith("scalar:") and any(k[7:].startswith(p + ".") for p in prefixes))
+    }
+    rows = []
+    for value, member_prefix in zip(values, prefixes, strict=True):
+        out = {**shared, name: value}
+        if results is not None:
+            for key, number in scalar_leaves(_subtree(scalars, member_prefix)).items():
+                out[f"scalar:member.{key}"] = number
+        rows.append(out)
+    return rows
+
+
+def cell_rows(
+    sweep_folder: Path, cell: dict[str, Any], axes: Sequence[str], batched: Sequence[dict]
+) -> list[dict[str, Any]]:
+    """The rows of one cell: one, or one per member of its batched axis."""
+    row = cell_row(sweep_folder, cell, axes)
+    if not batched:
+        return [row]
+    axis = batched[0]  # grid.py folds at most one axis
+    values = cell["overrides"].get(axis["name"])
+    if not isinstance(values, list | tuple):
+        return [row]
+    results_file = sweep_folder / cell["run"] / "results.json" if cell["run"] else None
+    results = read_json(results_file) if results_file and results_file.is_file() else None
+    return member_rows(row, results, axis["name"], list(values), axis["prefix"])
+
+
 def write_table(sweep_folder: Path, record: dict[str, Any], cells: Sequence[dict]) -> list[dict]:
-    """Write ``table.csv`` and ``table.json``; return the rows."""
+    """Write ``table.csv`` and ``table.json``; return the rows (one per cell, one per
+    member for the cells of a batched axis)."""
     axes = [a["name"] for a in record["axes"]]
-    rows = [cell_row(sweep_folder, c, axes) for c in sorted(cells, key=lambda c: c["index"])]
+    batched = list(record.get("batched_axes") or [])
+    rows = [
+        r
+        for c in sorted(cells, key=lambda c: c["index"])
+        for r in cell_rows(sweep_folder, c, axes, batched)
+    ]
     columns: list[str] = []
     for row in rows:
         columns += [k for k in row if k not in columns]

@@ -59,6 +59,9 @@ EXPERIMENT = register(
         claims=CLAIMS,
         keys=KEYS,
         doc=__doc__ or "",
+        # The learning_rates members come first in results.scalars["members"] (then the
+        # momentum_learning_rates members), so member i of learning_rates is members.<i>.
+        batch_axes={"learning_rates": "members.{i}"},
     )
 )
 
