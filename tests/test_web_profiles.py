@@ -27,16 +27,6 @@ import pytest
 from implicitbias import lab
 from implicitbias.web import api, make_server, start_in_thread
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PROBES = ["sparsity"]  # the fastest probe; every profile here runs only this one
 SCREENSHOTS = os.environ.get("IMPLICITBIAS_WEB_SCREENSHOTS")
 
@@ -305,25 +295,6 @@ def test_cards_and_figures_of_a_profile_are_served(server, folders):
 
 
 # --------------------------------------------------------------------------- the page
-
-
-def _playwright():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright Python package is not installed")
-    return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = _playwright()
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _context(browser, width: int = 1200, height: int = 900):
