@@ -139,6 +139,31 @@ class OptimizerSpec:
         """The registry name, or the attribute of an import path (``optax:lion`` -> ``lion``)."""
         return self.name.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
 
+    def factory_defaults(self) -> dict[str, Any] | None:
+        """The factory's keyword parameters and their defaults (``inspect.Parameter.empty``
+        where there is none); ``None`` when it takes ``**kwargs`` or has no signature."""
+        try:
+            params = inspect.signature(self.factory()).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            return None
+        return {p.name: p.default for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+
+    def hyperparameter(self, key: str) -> Any:
+        """The value of ``key`` the optimizer runs with: set in the spec, else the
+        factory's default; ``None`` when the factory names no such keyword (or gives it no
+        default)."""
+        if key in self.kwargs:
+            return self.kwargs[key]
+        try:
+            parameter = inspect.signature(self.factory()).parameters.get(key)
+        except (TypeError, ValueError):
+            return None
+        if parameter is None or parameter.default is inspect.Parameter.empty:
+            return None
+        return parameter.default
+
     def named(self, *names: str, plain: bool = False) -> bool:
         """Whether this is one of the registry optimizers ``names`` (not a Python callable
         that happens to carry the name); with ``plain``, also with no hyperparameter set.

@@ -89,22 +89,11 @@ NORMALIZED = {"l2": _NGD, "l1": _NCD, "linf": _SIGN}
 """The normalized sibling of each steepest descent (``steepest_l1(normalized=True)``)."""
 
 
-def _factory_defaults(spec: OptimizerSpec) -> dict[str, Any] | None:
-    """Keyword defaults of the spec's factory (``None``: it takes ``**kwargs``)."""
-    try:
-        params = inspect.signature(spec.factory()).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return None
-    return {p.name: p.default for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL}
-
-
 def hyperparameter(spec: OptimizerSpec, key: str) -> Any:
     """The value the optimizer runs with: the spec's, else its factory's default."""
     if key in spec.kwargs:
         return spec.kwargs[key]
-    default = (_factory_defaults(spec) or {}).get(key, inspect.Parameter.empty)
+    default = (spec.factory_defaults() or {}).get(key, inspect.Parameter.empty)
     return None if default is inspect.Parameter.empty else default
 
 

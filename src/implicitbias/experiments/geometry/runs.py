@@ -9,7 +9,6 @@ import numpy as np
 from implicitbias import engine
 from implicitbias.experiments.geometry.config import NAME, GeometryConfig
 from implicitbias.experiments.geometry.optimizers import (
-    _factory_defaults,
     theory_holds,
     theory_of,
 )
@@ -63,7 +62,7 @@ def step_rule(
         return spec, hparams, str(spec.kwargs["schedule"])
     if not (normalized and cfg.decay):
         return spec, hparams, "constant"
-    defaults = _factory_defaults(spec)
+    defaults = spec.factory_defaults()
     if defaults is not None and "schedule" not in defaults:
         return spec, hparams, f"constant ({spec.name} takes no schedule)"
     return spec.replace(schedule=_INV), hparams, _INV

@@ -15,7 +15,6 @@ the compiled program.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import jax
@@ -34,17 +33,8 @@ PER_MEMBER = ("b1", "b2", "weight_decay", "alpha", "lamb")
 
 
 def hparam(spec: OptimizerSpec, key: str) -> Any:
-    """The value of hyperparameter ``key``: set in the spec, else the factory's default;
-    ``None`` when the factory has no such keyword (or no default for it)."""
-    if key in spec.kwargs:
-        return spec.kwargs[key]
-    try:
-        parameter = inspect.signature(spec.factory()).parameters.get(key)
-    except (TypeError, ValueError):
-        return None
-    if parameter is None or parameter.default is inspect.Parameter.empty:
-        return None
-    return parameter.default
+    """The value of hyperparameter ``key`` (:meth:`OptimizerSpec.hyperparameter`)."""
+    return spec.hyperparameter(key)
 
 
 def weight_decay(spec: OptimizerSpec) -> float | None:

@@ -54,7 +54,6 @@ import numpy as np
 
 from implicitbias import engine
 from implicitbias.datasets.profile_margins import MIN_ANGLE_VECTORS, vector_sets
-from implicitbias.experiments.geometry.optimizers import _factory_defaults
 from implicitbias.experiments.profile.base import (
     Measure,
     ProbeDef,
@@ -113,7 +112,7 @@ def schedule_members(spec: OptimizerSpec) -> tuple[OptimizerSpec, tuple[str, ...
     own = spec.kwargs.get("schedule")
     if own is not None or "offset" in spec.kwargs:
         return spec, (str(own or "constant"),)
-    defaults = _factory_defaults(spec)
+    defaults = spec.factory_defaults()
     if defaults is None or not {"schedule", "offset"} <= set(defaults):
         return spec, ("constant",)
     return spec.replace(schedule="inverse_sqrt"), SCHEDULES

@@ -146,9 +146,7 @@ RULE = (
 def adam_hparams(spec: OptimizerSpec) -> tuple[float, float, float] | None:
     """``(b1, b2, eps)`` of ``spec``: set in it, else its factory's defaults; ``None`` when
     the factory does not name all three."""
-    from implicitbias.experiments.grokking.training import hparam
-
-    values = [hparam(spec, k) for k in ("b1", "b2", "eps")]
+    values = [spec.hyperparameter(k) for k in ("b1", "b2", "eps")]
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
         return None
     return tuple(float(v) for v in values)  # type: ignore[return-value]
