@@ -130,3 +130,27 @@ def test_learning_rate_in_a_spec_fixes_that_optimizers_step(tmp_path):
     assert (folder / "cards" / "sign_gd.html").is_file()
     stored = json.loads((folder / "results.json").read_text())
     assert stored["scalars"]["probes"]["interpolation"]["optimizers"]["gd"]["rule"] == gd["rule"]
+
+
+@pytest.mark.parametrize("nan_at", [0, 1])
+def test_a_nan_seed_fails_a_per_seed_bound_wherever_it_is(nan_at):
+    values = [1.01, 1.02]
+    values[nan_at] = float("nan")
+    results = Results()
+    results.scalars = {
+        "optimizers": {"gd": {"label": "gd", "spec": {"name": "gd", "hparams": {}}}},
+        "probes": {
+            "stability": {
+                "optimizers": {
+                    "gd": ProbeReport([Measure("sharpness_ratio", "S eta/2", values)]).to_scalars()
+                }
+            }
+        },
+    }
+    claim = next(c for c in profile_claims.CLAIMS if c.id == "profile/gd-edge-of-stability")
+    assert not claim.criterion.holds(claim.value(results))
+    values[nan_at] = 1.05
+    results.scalars["probes"]["stability"]["optimizers"]["gd"] = ProbeReport(
+        [Measure("sharpness_ratio", "S eta/2", values)]
+    ).to_scalars()
+    assert claim.value(results) == pytest.approx(0.05)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from implicitbias.claims import Claim, Criterion
 from implicitbias.experiments.profile.config import NAME
 from implicitbias.runs.results import Results
@@ -116,12 +118,17 @@ ROW_SPACE = (
 )
 
 
-def worst(probe: str, name: str, quantity: str) -> Callable[[Results], float]:
-    """The largest per-seed value of ``quantity`` of ``name`` in ``probe``."""
+def worst(
+    probe: str, name: str, quantity: str, around: float | None = None
+) -> Callable[[Results], float]:
+    """The largest per-seed value of ``quantity`` of ``name`` in ``probe`` (with ``around``,
+    of ``|value - around|``). A NaN seed makes it NaN, which no criterion accepts."""
 
     def measure(results: Results) -> float:
-        values = entry(results, probe, name)["measures"][quantity]["values"]
-        return max(float(v) for v in values)
+        values = np.asarray(
+            entry(results, probe, name)["measures"][quantity]["values"], dtype=np.float64
+        )
+        return float(np.max(values if around is None else np.abs(values - around)))
 
     return measure
 
@@ -168,16 +175,6 @@ COHEN_2022 = (
 )
 
 
-def worst_gap(probe: str, name: str, quantity: str) -> Callable[[Results], float]:
-    """The largest per-seed ``|value - 1|`` of ``quantity`` (NaN seeds count as failing)."""
-
-    def measure(results: Results) -> float:
-        values = entry(results, probe, name)["measures"][quantity]["values"]
-        return max(abs(float(v) - 1.0) for v in values)
-
-    return measure
-
-
 CLAIMS = CLAIMS + (
     Claim(
         id=f"{NAME}/gd-edge-of-stability",
@@ -186,7 +183,7 @@ CLAIMS = CLAIMS + (
         "late window, in every seed",
         source=COHEN_2021,
         quantity="largest |S eta/2 - 1| over seeds (late-window median of the sharpness S)",
-        measure=worst_gap("stability", "gd", "sharpness_ratio"),
+        measure=worst("stability", "gd", "sharpness_ratio", around=1.0),
         criterion=Criterion("<=", 0.1),
         presets=_LEVELS,
         applies=has("gd"),
@@ -200,7 +197,7 @@ CLAIMS = CLAIMS + (
         "in every seed",
         source=COHEN_2022,
         quantity="largest |lambda_1(P^-1 H) / threshold - 1| over seeds (late-window median)",
-        measure=worst_gap("stability", "adam", "precond_ratio"),
+        measure=worst("stability", "adam", "precond_ratio", around=1.0),
         criterion=Criterion("<=", 0.1),
         presets=_LEVELS,
         applies=has("adam"),
