@@ -15,6 +15,7 @@ from typing import Any
 
 from implicitbias._precision import precision
 from implicitbias.claims import Outcome, evaluate
+from implicitbias.claims.verify import SEEDS, Progress, Summary, Task, execute, outcomes_of, plan
 from implicitbias.config import Config
 from implicitbias.engine.checkpoint import checkpoints
 from implicitbias.errors import ConfigError, DivergenceError
@@ -233,25 +234,46 @@ class VerifyReport:
     runs: list[Results]
     folder: Path | None = None
     report: Path | None = None
+    wall_seconds: float = 0.0
+    jobs: int = 1
 
     @property
     def errors(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.error is not None]
 
+    @property
+    def unexpected(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "UNEXPECTED"]
 
-def verify(
-    level: str = "quick",
-    only: Iterable[str] | None = None,
-    *,
-    out: str | Path = "runs",
-    on_group: Callable[[str, str], None] | None = None,
-) -> VerifyReport:
-    """Run every claim's experiment at ``level``, measure the claims, write an HTML report.
+    @property
+    def summary(self) -> Summary:
+        return Summary.of(self.outcomes)
 
-    Each (experiment, preset) pair runs once and all its claims are measured on it. A
-    claim that could not be measured (its run failed) is an ``error`` outcome; the others
-    hold or do not hold, with the measured number.
-    """
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable record (``verify.json``, ``--json``)."""
+        summary = self.summary
+        return {
+            "level": self.level,
+            "jobs": self.jobs,
+            "wall_seconds": self.wall_seconds,
+            "summary": {**dataclasses.asdict(summary), "line": summary.line()},
+            "exit_code": summary.exit_code,
+            "environment": environment(),
+            "seeds": SEEDS,
+            "runs": [str(r.path) for r in self.runs if r.path is not None],
+            "outcomes": [
+                {**o.to_dict(), "verdict": o.verdict, "status": o.status, "spread": o.spread}
+                for o in self.outcomes
+            ],
+        }
+
+
+def verify_plan(level: str = "quick", only: Iterable[str] | None = None) -> list[Task]:
+    """The runs ``verify`` would make (validates ``level`` and ``only``)."""
+    return plan(_selected_claims(level, only), level)
+
+
+def _selected_claims(level: str, only: Iterable[str] | None) -> list:
     if level not in LEVELS:
         raise ConfigError("--preset", "one of " + ", ".join(LEVELS), level, choices=LEVELS)
     claims = all_claims()
@@ -260,39 +282,41 @@ def verify(
     for name in only:
         if name not in names:
             raise ConfigError("--only", "one of " + ", ".join(names), name, choices=names)
-    selected = [c for c in claims if (not only or c.experiment in only) and level in c.presets]
-    groups: dict[tuple[str, str], list] = {}
-    for claim in selected:
-        groups.setdefault((claim.experiment, claim.presets[level]), []).append(claim)
+    return [c for c in claims if (not only or c.experiment in only) and level in c.presets]
 
-    outcomes: list[Outcome] = []
-    runs: list[Results] = []
-    for (name, preset), group in groups.items():
-        if on_group is not None:
-            on_group(name, preset)
-        try:
-            results = run(name, preset, out=out)
-        except Exception as exc:  # noqa: BLE001 - every claim of the group becomes an error
-            detail = f"{type(exc).__name__}: {exc}"
-            outcomes += [
-                Outcome(
-                    c.id,
-                    c.statement,
-                    c.source,
-                    c.quantity,
-                    str(c.criterion),
-                    None,
-                    None,
-                    error=f"run failed: {detail}",
-                )
-                for c in group
-            ]
-            continue
-        runs.append(results)
-        by_id = {o["id"]: o for o in results.claims}
-        outcomes += [Outcome(**by_id[c.id]) for c in group]
 
-    report = VerifyReport(level, outcomes, runs)
+def verify(
+    level: str = "quick",
+    only: Iterable[str] | None = None,
+    *,
+    out: str | Path = "runs",
+    jobs: int = 1,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> VerifyReport:
+    """Run every claim's experiment at ``level``, measure the claims, write an HTML report.
+
+    Each (experiment, preset) pair runs once and all its claims are measured on it; a
+    ``seeded`` claim is measured over :data:`SEEDS` seeds (one run each). A claim that
+    could not be measured (its run failed) is an ``error`` outcome; every other one holds,
+    does not hold, or flips between seeds, and is compared with the verdict the lab
+    expects (``status``: as expected or UNEXPECTED).
+
+    Args:
+        level: ``quick`` or ``full``.
+        only: only the claims of these experiments.
+        out: the folder under which run folders and the verify folder are created.
+        jobs: runs in parallel worker processes (1: one after another, in this process).
+        on_progress: called with a :class:`Progress` before the first run and after each.
+    """
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 64:
+        raise ConfigError("--jobs", "an integer from 1 to 64", jobs)
+    claims = _selected_claims(level, only)
+    tasks = plan(claims, level)
+    store.check_writable(out)
+    answers, wall = execute(tasks, out=out, jobs=jobs, on_progress=on_progress)
+    outcomes = outcomes_of(claims, tasks, answers)
+    runs = [store.load(folder) for folder, _, _ in (answers[t] for t in tasks) if folder]
+    report = VerifyReport(level, outcomes, runs, wall_seconds=wall, jobs=jobs)
     _write_verify_folder(report, out)
     return report
 
@@ -301,11 +325,12 @@ def _write_verify_folder(report: VerifyReport, out: str | Path) -> None:
     from implicitbias.report import write_report
 
     folder = store.new_run_dir(out, "verify", report.level)
-    write_json(folder / "claims.json", [o.to_dict() for o in report.outcomes])
     report.folder = folder
+    write_json(folder / "claims.json", [o.to_dict() for o in report.outcomes])
     report.report = write_report(
         folder / "report.html",
         title=f"implicitbias verify --preset {report.level}",
         outcomes=report.outcomes,
         runs=report.runs,
     )
+    write_json(folder / "verify.json", report.to_dict())

@@ -4,6 +4,13 @@ A claim is checked like any measurement: ``measure(results)`` returns a number a
 criterion says whether it holds. A claim whose setup does not show what its source says
 is reported as *not holding*, with the measured number; only a claim that could not be
 measured at all (an exception) counts as an error.
+
+Every claim also carries the verdict the lab *expects* (``holds``, or ``refuted`` with the
+reason the lab established), so that ``verify`` can say whether a machine reproduces the
+lab's findings: a verdict equal to the expected one is *as expected*, any other is
+*UNEXPECTED*. A measure may return one number per seed (a batched run); the verdict is
+then ``holds`` only when every seed holds, ``does not hold`` when none does, and
+``flips`` otherwise, reported with the count.
 """
 
 from __future__ import annotations
@@ -11,11 +18,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
+import statistics
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from implicitbias.runs.results import Results
+
+EXPECTATIONS = ("holds", "refuted")
+KINDS = ("finding", "self-check")
+EXPECTED_VERDICT = {"holds": "holds", "refuted": "does not hold"}
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -66,6 +80,16 @@ class Claim:
             error.
         requires: in words, when the claim applies (``"optimizer is gd"``); shown as the
             reason of a *not applicable* verdict.
+        expect: the verdict the lab expects on its presets: ``"holds"``, or ``"refuted"``
+            for a statement the lab measured not to hold.
+        refuted_because: for ``expect="refuted"``, the reason the lab established, in one
+            line (required then, empty otherwise).
+        kind: ``"finding"`` (an empirical statement from a source) or ``"self-check"`` (an
+            algebraic identity or an implementation check, reported in its own section).
+        seeded: the measurement depends on a random draw (data, init, SGD noise) and the
+            run holds a single draw; ``verify`` then runs the preset once per seed
+            (``seed`` = 0 .. SEEDS-1) and combines the verdicts. A measure that already
+            returns one value per seed (a batched run) leaves this ``False``.
     """
 
     id: str
@@ -78,12 +102,24 @@ class Claim:
     also: tuple[str, ...] = ()
     applies: Callable[[Any], bool] | None = None
     requires: str = ""
+    expect: str = "holds"
+    refuted_because: str = ""
+    kind: str = "finding"
+    seeded: bool = False
 
     def __post_init__(self) -> None:
         if "/" not in self.id:
             raise ValueError(f"`id`: expected '<experiment>/<name>', got {self.id!r}")
         if not (isinstance(self.measure, str) or callable(self.measure)):
             raise ValueError(f"`measure` of {self.id}: a results key or a callable")
+        if self.expect not in EXPECTATIONS:
+            raise ValueError(f"`expect` of {self.id}: one of {EXPECTATIONS}, got {self.expect!r}")
+        if (self.expect == "refuted") != bool(self.refuted_because):
+            raise ValueError(
+                f"`refuted_because` of {self.id}: required exactly when expect='refuted'"
+            )
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` of {self.id}: one of {KINDS}, got {self.kind!r}")
 
     @property
     def experiment(self) -> str:
@@ -96,10 +132,17 @@ class Claim:
         """Whether the config runs what the claim measures (``True`` without a predicate)."""
         return self.applies is None or config is None or bool(self.applies(config))
 
+    def values(self, results: Results) -> list[float]:
+        """The measured number, or one number per seed when the measure returns several."""
+        raw = results.get(self.measure) if isinstance(self.measure, str) else self.measure(results)
+        array = np.asarray(raw, dtype=float).reshape(-1)
+        if array.size == 0:
+            raise ValueError(f"{self.id}: the measure returned no value")
+        return [float(v) for v in array]
+
     def value(self, results: Results) -> float:
-        if isinstance(self.measure, str):
-            return float(results.get(self.measure))
-        return float(self.measure(results))
+        """The measured number (the mean over seeds for a per-seed measure)."""
+        return float(statistics.fmean(self.values(results)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +159,11 @@ class Outcome:
     error: str | None = None
     run: str | None = None
     reason: str | None = None
+    expect: str = "holds"
+    refuted_because: str = ""
+    kind: str = "finding"
+    values: list[float] | None = None
+    held: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -125,12 +173,68 @@ class Outcome:
         return self.reason is None
 
     @property
+    def seeds(self) -> int:
+        """How many seeds (draws) the verdict rests on (1 for a single measurement)."""
+        return len(self.values) if self.values else (0 if self.measured is None else 1)
+
+    @property
     def verdict(self) -> str:
         if self.error is not None:
             return "error"
         if self.reason is not None:
             return "not applicable"
+        if self.held is not None and 0 < self.held < self.seeds:
+            return "flips"
         return "holds" if self.holds else "does not hold"
+
+    @property
+    def expected_verdict(self) -> str:
+        return EXPECTED_VERDICT.get(self.expect, "holds")
+
+    @property
+    def status(self) -> str:
+        """``as expected``, ``UNEXPECTED`` or ``not measured`` (error or not applicable)."""
+        if self.verdict in ("error", "not applicable"):
+            return "not measured"
+        return "as expected" if self.verdict == self.expected_verdict else "UNEXPECTED"
+
+    @property
+    def spread(self) -> float | None:
+        """The sample standard deviation over seeds (``None`` with fewer than two)."""
+        if not self.values or len(self.values) < 2:
+            return None
+        return float(statistics.stdev(self.values))
+
+    @property
+    def rule(self) -> str:
+        """The rule behind the verdict, in words."""
+        n = self.seeds
+        if n <= 1:
+            return "one measurement"
+        return f"holds in every seed; held in {self.held} of {n}"
+
+
+def combine(parts: list[Outcome]) -> Outcome:
+    """One outcome from the same claim measured on several runs (one per seed).
+
+    The values are pooled; the claim holds when it holds in every seed. An error or a
+    *not applicable* part decides the whole.
+    """
+    if not parts:
+        raise ValueError("combine: no outcomes")
+    for part in parts:
+        if part.error is not None or part.reason is not None:
+            return part
+    values = [v for p in parts for v in (p.values or [p.measured])]
+    held = sum(p.held if p.held is not None else int(bool(p.holds)) for p in parts)
+    return dataclasses.replace(
+        parts[0],
+        measured=float(statistics.fmean(values)),
+        holds=held == len(values),
+        values=values,
+        held=held,
+        run=";".join(p.run for p in parts if p.run),
+    )
 
 
 def evaluate(claim: Claim, results: Results, config: Any = None) -> Outcome:
@@ -147,13 +251,23 @@ def evaluate(claim: Claim, results: Results, config: Any = None) -> Outcome:
         quantity=claim.quantity,
         criterion=str(claim.criterion),
         run=run,
+        expect=claim.expect,
+        refuted_because=claim.refuted_because,
+        kind=claim.kind,
     )
     if not claim.applicable(config):
         why = f"applies only when {claim.requires}" if claim.requires else "switched off"
         return Outcome(**common, measured=None, holds=None, reason=f"not applicable: {why}")
     try:
-        value = claim.value(results)
+        values = claim.values(results)
     except Exception as exc:  # noqa: BLE001 - reported, not hidden
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return Outcome(**common, measured=None, holds=None, error=detail)
-    return Outcome(**common, measured=value, holds=claim.criterion.holds(value))
+    held = sum(claim.criterion.holds(v) for v in values)
+    return Outcome(
+        **common,
+        measured=float(statistics.fmean(values)),
+        holds=held == len(values),
+        values=values,
+        held=held,
+    )

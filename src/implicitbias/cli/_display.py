@@ -58,3 +58,36 @@ def summary(outcomes: Sequence[Outcome]) -> str:
         f"{len(outcomes)} claims: {holds} hold, {fails} do not hold, {errors} could not be measured"
     )
     return text + (f", {skipped} not applicable" if skipped else "")
+
+
+def measured_text(o: Outcome) -> str:
+    """The measured number; over seeds, ``mean ± sd (n seeds)``."""
+    if o.seeds > 1 and o.spread is not None:
+        return f"{fmt(o.measured)} ± {fmt(o.spread)}\n[dim]{o.seeds} seeds, {o.held} hold[/]"
+    return fmt(o.measured)
+
+
+_STATUS = {"as expected": "green", "UNEXPECTED": "bold red", "not measured": "red"}
+
+
+def verify_table(outcomes: Sequence[Outcome], title: str) -> Table:
+    """One row per claim: measured, criterion, verdict, expected verdict, status."""
+    table = Table(title=title, show_lines=False)
+    table.add_column("claim", no_wrap=True)
+    table.add_column("measured", justify="right")
+    table.add_column("criterion")
+    table.add_column("verdict")
+    table.add_column("status")
+    for o in outcomes:
+        verdict = o.verdict
+        if o.error:
+            verdict += f"\n[red]{o.error}[/]"
+        elif o.reason:
+            verdict += f"\n[dim]{o.reason.removeprefix('not applicable: ')}[/]"
+        status = f"[{_STATUS[o.status]}]{o.status}[/]"
+        if o.status == "UNEXPECTED":
+            status += f"\n[red]expected: {o.expected_verdict}[/]"
+        elif o.refuted_because and o.status == "as expected":
+            status += f"\n[dim]refuted: {o.refuted_because}[/]"
+        table.add_row(o.id, measured_text(o), o.criterion, verdict, status)
+    return table

@@ -12,13 +12,14 @@ import csv
 import datetime as _dt
 import io
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from implicitbias.errors import ImplicitBiasError
+from implicitbias.errors import ConfigError, ImplicitBiasError
 from implicitbias.runs.atomic import read_json, write_bytes, write_json, write_npz, write_text
 from implicitbias.runs.results import Results
 
@@ -35,10 +36,23 @@ def utc_stamp(now: _dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ")
 
 
+def check_writable(root: str | Path) -> Path:
+    """``root``, created if missing; a :class:`ConfigError` (``--out``) if it cannot be written."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            "--out", "a folder this user can create and write", f"{root} ({exc.strerror})"
+        ) from None
+    return root
+
+
 def new_run_dir(root: str | Path, name: str, preset: str) -> Path:
     """Create and return a fresh, empty run folder under ``root``; never reuses one."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    root = check_writable(root)
     for _ in range(100):
         path = root / f"{name}-{preset}-{utc_stamp()}-{secrets.token_hex(3)}"
         try:

@@ -1,0 +1,219 @@
+"""``verify``: run every claim's experiment, combine seeds, compare with the expected verdicts.
+
+The plan is a list of :class:`Task` runs. Each (experiment, preset) pair of the level runs
+once and measures all its claims; a claim that is ``seeded`` (its number depends on one
+random draw) also gets one run per further seed (``seed`` = base+1 .. base+SEEDS-1), and
+its outcomes are pooled with :func:`~implicitbias.claims.claim.combine`. Runs go one after
+another in this process, or in ``jobs`` worker processes.
+
+Each outcome is then *as expected*, *UNEXPECTED* or *not measured*; the exit status of the
+command follows from those counts (:func:`exit_code`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from implicitbias.claims.claim import Claim, Outcome, combine
+
+SEEDS = 5
+"""Seeds a ``seeded`` claim is measured over."""
+
+EXIT_AS_EXPECTED, EXIT_UNEXPECTED, EXIT_ERRORS = 0, 1, 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One run that ``verify`` makes: an experiment, a preset and a seed override."""
+
+    experiment: str
+    preset: str
+    seed: int | None
+    claims: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        tail = "" if self.seed is None else f" --set seed={self.seed}"
+        return f"{self.experiment} --preset {self.preset}{tail}"
+
+
+@dataclasses.dataclass
+class Progress:
+    """What the progress callback is told after each run."""
+
+    runs_done: int
+    runs_total: int
+    claims_done: int
+    claims_total: int
+    running: tuple[str, ...]
+    elapsed: float
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the mean time per finished run (``None`` before the first)."""
+        if self.runs_done == 0:
+            return None
+        return self.elapsed / self.runs_done * (self.runs_total - self.runs_done)
+
+
+def plan(claims: Sequence[Claim], level: str) -> list[Task]:
+    """The runs that measure ``claims`` at ``level`` (the base run of each pair first)."""
+    from implicitbias.lab import make_config
+
+    groups: dict[tuple[str, str], list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault((claim.experiment, claim.presets[level]), []).append(claim)
+    base, extra = [], []
+    for (name, preset), group in groups.items():
+        base.append(Task(name, preset, None, tuple(c.id for c in group)))
+        seeded = tuple(c.id for c in group if c.seeded)
+        if seeded:
+            first = make_config(name, preset)[1].seed
+            extra += [Task(name, preset, first + k, seeded) for k in range(1, SEEDS)]
+    return base + extra
+
+
+def _run_task(task: Task, out: str) -> tuple[str | None, list[dict[str, Any]], str | None]:
+    """Run one task: ``(run folder, claim outcome dicts, error)``; never raises."""
+    from implicitbias.lab import run
+
+    overrides = {} if task.seed is None else {"seed": task.seed}
+    try:
+        results = run(task.experiment, task.preset, overrides, out=out)
+    except Exception as exc:  # noqa: BLE001 - becomes an error outcome of each claim
+        return None, [], f"run failed ({task.label}): {type(exc).__name__}: {exc}"
+    wanted = set(task.claims)
+    return str(results.path), [c for c in results.claims if c["id"] in wanted], None
+
+
+def execute(
+    tasks: Sequence[Task],
+    *,
+    out: str | Path,
+    jobs: int = 1,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> tuple[dict[Task, tuple[str | None, list[dict[str, Any]], str | None]], float]:
+    """Run the tasks (in ``jobs`` processes when > 1); returns each task's answer and the wall time."""
+    t0 = time.perf_counter()
+    answers: dict[Task, tuple[str | None, list[dict[str, Any]], str | None]] = {}
+    total_claims = len({c for t in tasks for c in t.claims})
+    width = max(1, jobs)
+
+    def report() -> None:
+        if on_progress is None:
+            return
+        left = [t for t in tasks if t not in answers]
+        unfinished = {c for t in left for c in t.claims}
+        on_progress(
+            Progress(
+                runs_done=len(answers),
+                runs_total=len(tasks),
+                claims_done=total_claims - len(unfinished),
+                claims_total=total_claims,
+                running=tuple(t.label for t in left[:width]),
+                elapsed=time.perf_counter() - t0,
+            )
+        )
+
+    report()
+    if jobs <= 1:
+        for task in tasks:
+            answers[task] = _run_task(task, str(out))
+            report()
+        return answers, time.perf_counter() - t0
+
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_run_task, task, str(out)): task for task in tasks}
+        for future in cf.as_completed(futures):
+            task = futures[future]
+            try:
+                answers[task] = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died
+                answers[task] = (None, [], f"run failed ({task.label}): {type(exc).__name__}: {exc}")
+            report()
+    return answers, time.perf_counter() - t0
+
+
+def outcomes_of(
+    claims: Sequence[Claim],
+    tasks: Sequence[Task],
+    answers: dict[Task, tuple[str | None, list[dict[str, Any]], str | None]],
+) -> list[Outcome]:
+    """One outcome per claim, in the claims' order, pooling the seeds of seeded claims."""
+    parts: dict[str, list[Outcome]] = {c.id: [] for c in claims}
+    by_id = {c.id: c for c in claims}
+    for task in tasks:
+        folder, found, error = answers[task]
+        got = {d["id"]: d for d in found}
+        for cid in task.claims:
+            if cid in got:
+                parts[cid].append(_outcome(got[cid]))
+            else:
+                parts[cid].append(_error(by_id[cid], error or "the run did not measure it"))
+    return [combine(parts[c.id]) for c in claims]
+
+
+def _outcome(data: dict[str, Any]) -> Outcome:
+    names = {f.name for f in dataclasses.fields(Outcome)}
+    return Outcome(**{k: v for k, v in data.items() if k in names})
+
+
+def _error(claim: Claim, detail: str) -> Outcome:
+    return Outcome(
+        id=claim.id,
+        statement=claim.statement,
+        source=claim.source,
+        quantity=claim.quantity,
+        criterion=str(claim.criterion),
+        measured=None,
+        holds=None,
+        error=detail,
+        expect=claim.expect,
+        refuted_because=claim.refuted_because,
+        kind=claim.kind,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """The counts behind the summary line and the exit status."""
+
+    as_expected: int
+    held: int
+    refuted: int
+    unexpected: int
+    errors: int
+    not_applicable: int
+
+    @classmethod
+    def of(cls, outcomes: Iterable[Outcome]) -> Summary:
+        outcomes = list(outcomes)
+        ok = [o for o in outcomes if o.status == "as expected"]
+        return cls(
+            as_expected=len(ok),
+            held=sum(o.verdict == "holds" for o in ok),
+            refuted=sum(o.verdict == "does not hold" for o in ok),
+            unexpected=sum(o.status == "UNEXPECTED" for o in outcomes),
+            errors=sum(o.verdict == "error" for o in outcomes),
+            not_applicable=sum(o.verdict == "not applicable" for o in outcomes),
+        )
+
+    def line(self) -> str:
+        text = (
+            f"{self.as_expected} as expected ({self.held} hold, {self.refuted} refuted as "
+            f"expected), {self.unexpected} unexpected, {self.errors} errors"
+        )
+        return text + (f", {self.not_applicable} not applicable" if self.not_applicable else "")
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_ERRORS
+        return EXIT_UNEXPECTED if self.unexpected else EXIT_AS_EXPECTED
