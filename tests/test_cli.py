@@ -152,27 +152,6 @@ def test_divergence_stops_with_message_and_keeps_the_run(tmp_path):
     assert results["scalars"]["divergence"]["step"] > 0
 
 
-def test_verify_quick_prints_table_and_writes_report(tmp_path):
-    out = cli(
-        "verify",
-        "--preset",
-        "quick",
-        "--only",
-        "min-norm",
-        "--out",
-        str(tmp_path / "runs"),
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0, out.stderr  # every claim measured, whether it holds or not
-    assert "min-norm/pinv" in out.stdout and "could not be measured" in out.stdout
-    report = Path(out.stdout.strip().splitlines()[-1].split("report: ")[1])
-    assert report.is_file() and report.read_text().count("min-norm/") >= 10
-    claims = json.loads((report.parent / "claims.json").read_text())
-    assert all(c["error"] is None for c in claims)
-    seed_norm = next(c for c in claims if c["id"] == "min-norm/seed-gd-norm")
-    assert seed_norm["holds"] is False and seed_norm["measured"] > 0.1
-
-
 def test_env_reports_backend(tmp_path):
     out = cli("env", "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
@@ -182,10 +161,19 @@ def test_env_reports_backend(tmp_path):
 
 @pytest.mark.slow
 def test_verify_quick_measures_every_claim(tmp_path):
-    out = cli("verify", "--preset", "quick", "--out", str(tmp_path / "runs"), cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    report = Path(out.stdout.strip().splitlines()[-1].split("report: ")[1])
-    claims = json.loads((report.parent / "claims.json").read_text())
+    record = tmp_path / "verify.json"
+    out = cli(
+        "verify",
+        "--preset",
+        "quick",
+        "--out",
+        str(tmp_path / "runs"),
+        "--json",
+        str(record),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stdout[-3000:]  # 0: every claim as the lab expects
+    claims = json.loads(record.read_text())["outcomes"]
     from implicitbias.experiments import all_claims
 
     assert {c["id"] for c in claims} == {c.id for c in all_claims() if "quick" in c.presets}

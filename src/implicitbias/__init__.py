@@ -28,6 +28,7 @@ from implicitbias.experiments.registry import experiments as list_experiments  #
 from implicitbias.experiments.registry import get_experiment  # noqa: E402
 from implicitbias.lab import make_config, profile, resume, run, run_from, verify  # noqa: E402
 from implicitbias.optim.spec import OptimizerSpec  # noqa: E402
+from implicitbias.report.compare import compare  # noqa: E402
 from implicitbias.runs import Results, load  # noqa: E402
 from implicitbias.sweep import load_sweep, resume_sweep  # noqa: E402
 from implicitbias.sweep import run_sweep as sweep  # noqa: E402
@@ -47,6 +48,7 @@ __all__ = [
     "Sampler",
     "Trajectory",
     "__version__",
+    "compare",
     "get_experiment",
     "list_experiments",
     "load",

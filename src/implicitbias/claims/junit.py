@@ -49,4 +49,6 @@ def junit_xml(outcomes: Sequence[Outcome], *, name: str, seconds: float = 0.0) -
                 out += f"; refuted because {o.refuted_because}"
             ET.SubElement(case, "system-out").text = out
     ET.indent(suite)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+    )

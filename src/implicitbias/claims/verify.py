@@ -27,6 +27,9 @@ SEEDS = 5
 
 EXIT_AS_EXPECTED, EXIT_UNEXPECTED, EXIT_ERRORS = 0, 1, 3
 
+Answer = tuple[str | None, list[dict[str, Any]], str | None]
+"""What one run gives back: its folder, its claims' outcome dicts, and an error."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Task:
@@ -79,7 +82,7 @@ def plan(claims: Sequence[Claim], level: str) -> list[Task]:
     return base + extra
 
 
-def _run_task(task: Task, out: str) -> tuple[str | None, list[dict[str, Any]], str | None]:
+def _run_task(task: Task, out: str) -> Answer:
     """Run one task: ``(run folder, claim outcome dicts, error)``; never raises."""
     from implicitbias.lab import run
 
@@ -98,10 +101,10 @@ def execute(
     out: str | Path,
     jobs: int = 1,
     on_progress: Callable[[Progress], None] | None = None,
-) -> tuple[dict[Task, tuple[str | None, list[dict[str, Any]], str | None]], float]:
-    """Run the tasks (in ``jobs`` processes when > 1); returns each task's answer and the wall time."""
+) -> tuple[dict[Task, Answer], float]:
+    """Run the tasks (in ``jobs`` processes when > 1): each task's answer, and the wall time."""
     t0 = time.perf_counter()
-    answers: dict[Task, tuple[str | None, list[dict[str, Any]], str | None]] = {}
+    answers: dict[Task, Answer] = {}
     total_claims = len({c for t in tasks for c in t.claims})
     width = max(1, jobs)
 
@@ -136,7 +139,11 @@ def execute(
             try:
                 answers[task] = future.result()
             except Exception as exc:  # noqa: BLE001 - a worker that died
-                answers[task] = (None, [], f"run failed ({task.label}): {type(exc).__name__}: {exc}")
+                answers[task] = (
+                    None,
+                    [],
+                    f"run failed ({task.label}): {type(exc).__name__}: {exc}",
+                )
             report()
     return answers, time.perf_counter() - t0
 
@@ -144,7 +151,7 @@ def execute(
 def outcomes_of(
     claims: Sequence[Claim],
     tasks: Sequence[Task],
-    answers: dict[Task, tuple[str | None, list[dict[str, Any]], str | None]],
+    answers: dict[Task, Answer],
 ) -> list[Outcome]:
     """One outcome per claim, in the claims' order, pooling the seeds of seeded claims."""
     parts: dict[str, list[Outcome]] = {c.id: [] for c in claims}

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from implicitbias.cli import (
+    compare_cmd,
     env_cmd,
     list_cmd,
     profile_cmd,
@@ -18,7 +19,17 @@ from implicitbias.cli import (
 )
 from implicitbias.errors import ImplicitBiasError
 
-_COMMANDS = (list_cmd, run_cmd, sweep_cmd, profile_cmd, verify_cmd, report_cmd, serve_cmd, env_cmd)
+_COMMANDS = (
+    list_cmd,
+    run_cmd,
+    sweep_cmd,
+    profile_cmd,
+    verify_cmd,
+    compare_cmd,
+    report_cmd,
+    serve_cmd,
+    env_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

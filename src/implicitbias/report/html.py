@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from implicitbias.claims.claim import Outcome
+from implicitbias.claims.verify import Summary
 from implicitbias.runs.atomic import write_text
 from implicitbias.runs.results import Results
 from implicitbias.runs.store import figure_files
@@ -30,9 +31,12 @@ MISSING = "\u2014"
 _VERDICT_CLASS = {
     "holds": "holds",
     "does not hold": "fails",
+    "flips": "fails",
     "error": "error",
     "not applicable": "na",
 }
+
+_STATUS_CLASS = {"as expected": "st-ok", "UNEXPECTED": "st-bad", "not measured": "st-na"}
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -51,6 +55,9 @@ td.holds { background: #d9f2d9; color: #14521a; font-weight: 600; }
 td.fails { background: #fde8c4; color: #7a4a00; font-weight: 600; }
 td.error { background: #f9d0d0; color: #8a1010; font-weight: 600; }
 td.na { background: #eeeeee; color: #555555; }
+td.st-ok { background: #d9f2d9; color: #14521a; }
+td.st-bad { background: #f9d0d0; color: #8a1010; font-weight: 700; }
+td.st-na { background: #eeeeee; color: #555555; }
 .error-text { display: block; font-weight: normal; font-family: ui-monospace, Menlo, monospace;
               font-size: 0.85em; white-space: pre-wrap; margin-top: 0.3em; }
 .status-ok { color: #14521a; font-weight: 600; }
@@ -193,29 +200,79 @@ def summary_line(outcomes: Sequence[Outcome]) -> str:
     return text + (f", {n_na} not applicable" if n_na else "")
 
 
-def _claims_section(outcomes: Sequence[Outcome]) -> str:
-    """The claims table (or a line saying there are none)."""
-    if not outcomes:
-        return "<h2>Claims</h2>\n<p>No claims were checked.</p>"
-    header = ["id", "statement", "source", "quantity measured", "measured", "criterion", "verdict"]
+def _measured_cell(outcome: Outcome) -> str:
+    """The measured number; over several seeds, mean ± sd with the seed count."""
+    text = _esc(format_number(outcome.measured))
+    if outcome.seeds > 1 and outcome.spread is not None:
+        text += (
+            f" \u00b1 {_esc(format_number(outcome.spread))}"
+            f'<span class="error-text">{outcome.seeds} seeds, {outcome.held} hold</span>'
+        )
+    return f'<td class="num">{text}</td>'
+
+
+def _status_cell(outcome: Outcome) -> str:
+    """As expected / UNEXPECTED / not measured, with the expected verdict and its reason."""
+    status = outcome.status
+    inner = _esc(status)
+    detail = f"expected: {outcome.expected_verdict}"
+    if outcome.refuted_because:
+        detail += f" ({outcome.refuted_because})"
+    inner += f'<span class="error-text">{_esc(detail)}</span>'
+    return f'<td class="{_STATUS_CLASS[status]}">{inner}</td>'
+
+
+def _claims_table(outcomes: Sequence[Outcome]) -> str:
+    header = [
+        "id",
+        "statement",
+        "source",
+        "quantity measured",
+        "measured",
+        "criterion",
+        "verdict",
+        "status",
+    ]
     rows = [
         [
             _td(o.id, "path"),
             _td(o.statement),
             _td(o.source),
             _td(o.quantity),
-            _td(format_number(o.measured), "num"),
+            _measured_cell(o),
             _td(o.criterion, "num"),
             _verdict_cell(o),
+            _status_cell(o),
         ]
         for o in outcomes
     ]
+    return _table(header, rows, "claims")
+
+
+def _claims_section(outcomes: Sequence[Outcome]) -> str:
+    """The findings table and the self-checks table (or a line saying there are none)."""
+    if not outcomes:
+        return "<h2>Claims</h2>\n<p>No claims were checked.</p>"
     note = (
         '<p class="meta-line">\u201cdoes not hold\u201d means the claim was measured and '
-        "the number failed its criterion; \u201cerror\u201d means it could not be "
-        "measured.</p>"
+        "the number failed its criterion; \u201cflips\u201d that it held in some seeds "
+        "only; \u201cerror\u201d that it could not be measured. The status compares the "
+        "verdict with the one the lab expects: a claim the lab established does not hold "
+        "is \u201crefuted\u201d, with the reason.</p>"
     )
-    return "<h2>Claims</h2>\n" + note + "\n" + _table(header, rows, "claims")
+    findings = [o for o in outcomes if o.kind != "self-check"]
+    checks = [o for o in outcomes if o.kind == "self-check"]
+    parts = ["<h2>Claims</h2>", note]
+    if findings:
+        parts.append(_claims_table(findings))
+    if checks:
+        parts += [
+            "<h2>Self-checks</h2>",
+            '<p class="meta-line">Algebraic identities and implementation checks: they test '
+            "the lab's code, not a finding.</p>",
+            _claims_table(checks),
+        ]
+    return "\n".join(parts)
 
 
 def _meta_rows(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -291,6 +348,7 @@ def render_report(
         f"<h1>{_esc(title)}</h1>",
         f'<p class="meta-line">generated {_esc(now)}</p>',
         f'<p class="summary">{_esc(summary_line(normalised))}</p>',
+        f'<p class="summary">{_esc(Summary.of(normalised).line())}</p>',
         _claims_section(normalised),
         *(_run_section(run, i) for i, run in enumerate(runs, start=1)),
     ]

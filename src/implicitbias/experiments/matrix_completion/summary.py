@@ -44,13 +44,15 @@ def summarize(cfg: MatrixCompletionConfig, results: Results) -> dict[str, Any]:
     if refs is not None:
         out["nuclear_gap_depth2"] = _nuclear_gap(small, refs)
         out["deep_vs_shallow"] = _deep_vs_shallow(by_count)
+        out["deep_vs_shallow"].update(_deep_vs_shallow_per_seed(small, refs))
     return out
 
 
 def _depth_vs_direct(members) -> dict[str, Any]:
     """Effective rank of each deeper member / that of depth 1 on the same problem and init
     scale, each taken where it first fits the observations to ``match_error``."""
-    ratios = []
+    ratios: list[float] = []
+    per_seed: dict[int, list[float]] = {}
     for m in members:
         if m["depth"] == 1:
             continue
@@ -62,19 +64,33 @@ def _depth_vs_direct(members) -> dict[str, Any]:
             and o["init_scale"] == m["init_scale"]
         ]
         if base:
-            ratios.append(m["at_match"]["effective_rank"] / base[0]["at_match"]["effective_rank"])
-    return {"ratios": ratios, "max_ratio": float(np.max(ratios)) if ratios else float("nan")}
+            ratio = m["at_match"]["effective_rank"] / base[0]["at_match"]["effective_rank"]
+            ratios.append(ratio)
+            per_seed.setdefault(m["seed"], []).append(ratio)
+    return {
+        "ratios": ratios,
+        "max_ratio": float(np.max(ratios)) if ratios else float("nan"),
+        # One number per seed (each a new truth and mask): the claim's per-seed measure.
+        "per_seed_max_ratio": [float(np.max(per_seed[k])) for k in sorted(per_seed)],
+    }
 
 
 def _nuclear_gap(small, refs) -> dict[str, Any]:
     """(||W||_* - ||X_nuc||_*) / ||X_nuc||_* for the depth-2 members at the smallest init."""
+    rows = [m for m in small if m["depth"] == 2]
     gaps = [
         (m["final"]["nuclear_norm"] - refs[m["problem"]]["nuclear_norm"])
         / refs[m["problem"]]["nuclear_norm"]
-        for m in small
-        if m["depth"] == 2
+        for m in rows
     ]
-    return {"gaps": gaps, "max_abs": float(np.max(np.abs(gaps))) if gaps else float("nan")}
+    per_seed: dict[int, list[float]] = {}
+    for m, g in zip(rows, gaps, strict=True):
+        per_seed.setdefault(m["seed"], []).append(abs(g))
+    return {
+        "gaps": gaps,
+        "max_abs": float(np.max(np.abs(gaps))) if gaps else float("nan"),
+        "per_seed_max_abs": [float(np.max(per_seed[k])) for k in sorted(per_seed)],
+    }
 
 
 def _deep_vs_shallow(by_count) -> dict[str, Any]:
@@ -92,3 +108,22 @@ def _deep_vs_shallow(by_count) -> dict[str, Any]:
         "erank_ratio": max(v["effective_rank"] for v in deep)
         / min(v["effective_rank"] for v in other),
     }
+
+
+def _deep_vs_shallow_per_seed(small, refs) -> dict[str, Any]:
+    """:func:`_deep_vs_shallow` for each seed alone (its own truth, mask and minimizer), at
+    the fewest observations: one error ratio and one effective-rank ratio per seed."""
+    fewest = min(m["count"] for m in small)
+    errors, eranks = [], []
+    for seed in sorted({m["seed"] for m in small}):
+        rows = [m for m in small if m["seed"] == seed and m["count"] == fewest]
+        deep = [m["final"] for m in rows if m["depth"] >= 3]
+        two = [m["final"] for m in rows if m["depth"] == 2]
+        if not deep or not two:
+            continue
+        ref = refs[rows[0]["problem"]]
+        for key, out in (("relative_error", errors), ("effective_rank", eranks)):
+            out.append(
+                max(f[key] for f in deep) / min(min(f[key] for f in two), ref[key])
+            )
+    return {"per_seed_error_ratio": errors, "per_seed_erank_ratio": eranks}
