@@ -256,6 +256,7 @@ class VerifyReport:
             "level": self.level,
             "jobs": self.jobs,
             "wall_seconds": self.wall_seconds,
+            "peak_rss_mb": _peak_rss_mb(),
             "summary": {**dataclasses.asdict(summary), "line": summary.line()},
             "exit_code": summary.exit_code,
             "environment": environment(),
@@ -266,6 +267,19 @@ class VerifyReport:
                 for o in self.outcomes
             ],
         }
+
+
+def _peak_rss_mb() -> float | None:
+    """The largest resident set of this process or of any finished worker, in MB."""
+    try:
+        import resource
+    except ImportError:  # not on every platform
+        return None
+    kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return kb / 1024
 
 
 def verify_plan(level: str = "quick", only: Iterable[str] | None = None) -> list[Task]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def environment() -> dict[str, Any]:
         except ImportError:
             versions[name] = None
     return {
+        "cpus": os.cpu_count(),
         "versions": versions,
         "git_commit": git_commit(),
         "backend": jax.default_backend(),

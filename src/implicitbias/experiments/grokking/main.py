@@ -84,7 +84,15 @@ def run_main(
     seeds = [summarize(traj.steps, traj.metrics, m) for m in range(cfg.num_seeds)]
     results.scalars["main"] = {**seeds[0], "optimizer": cfg.optimizer.label}
     results.scalars["seeds"] = {
-        k: [s[k] for s in seeds] for k in ("steps_train_99", "steps_test_99", "ratio")
+        k: [s[k] for s in seeds]
+        for k in (
+            "steps_train_99",
+            "steps_test_99",
+            "ratio",
+            "norm_ratio_transition",
+            "test_acc_at_train_99",
+            "rise_over_plateau",
+        )
     }
     if has_control(cfg):
         _control(cfg, traj, results)

@@ -1,0 +1,242 @@
+"""Regenerate the verify numbers in the README and the docs from verify folders.
+
+Usage::
+
+    implicitbias verify --preset quick --out runs
+    implicitbias verify --preset full --out runs                 # optional
+    implicitbias verify --preset full --jobs 2 --out runs        # optional
+    python scripts/verify_docs.py runs/verify-quick-... [runs/verify-full-...] \
+        [--jobs2 runs/verify-full-...]
+
+It rewrites, between their markers, and nowhere else:
+
+* ``<!-- verify-quick:start -->`` … ``<!-- verify-quick:end -->`` in ``README.md``: the
+  summary of the quick level (time, machine, counts) and a table of a selection of claims;
+* ``<!-- verify-full:start -->`` … ``<!-- verify-full:end -->`` in ``README.md`` and
+  ``docs/reproducibility.md``: the full level's time, memory and counts (with ``--jobs 2``
+  when that folder is given);
+* ``<!-- claims:<experiment>:start -->`` … ``<!-- claims:<experiment>:end -->`` in
+  ``docs/experiments/<experiment>.md``: every claim of the experiment as measured at the
+  quick level (and the full level's value beside it).
+
+Nothing in those blocks is edited by hand: every number in them is read from a folder's
+``verify.json``, and the folder is named under the block. ``--check`` exits 1 when a file
+would change (the docs are stale), without writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SELECTION = (
+    "min-norm/pinv",
+    "min-norm/closest",
+    "min-norm/rate",
+    "min-norm/seed-gd-norm",
+    "max-margin/direction",
+    "max-margin/gap-inv-log",
+    "max-margin/norm-slope",
+    "max-margin/seed-004",
+    "geometry/adam-linf",
+    "geometry/seed-adam-linf",
+    "geometry/seed-separation",
+    "matrix-completion/seed-004-recovery",
+    "matrix-completion/depth2-nuclear",
+    "matrix-completion/seed-000-recovery",
+    "diagonal-net/q-alpha",
+    "diagonal-net/l1-limit",
+    "edge-of-stability/sharpness-at-2-over-eta",
+    "edge-of-stability/seed-000",
+    "flat-sharp/noise-flat",
+    "flat-sharp/eta-flat",
+    "sgd-noise/seed-000-test",
+    "sgd-noise/sgd-stationary-covariance",
+    "grokking/memorize-then-generalize",
+    "grokking/norm-falls",
+    "profile/muon-spectral",
+)
+"""Claims shown in the README's table (ids that do not exist are skipped, with a warning)."""
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value != value:
+        return "nan"
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    return f"{value:.2e}"
+
+
+def _measured(o: dict[str, Any]) -> str:
+    values = o.get("values") or []
+    text = _fmt(o.get("measured"))
+    if len(values) > 1 and o.get("spread") is not None:
+        text += f" ± {_fmt(o['spread'])} ({len(values)} seeds, {o.get('held')} hold)"
+    return text
+
+
+def _verdict(o: dict[str, Any]) -> str:
+    text = o["verdict"]
+    if o["verdict"] != "holds":
+        text = f"**{text}**"
+    if o.get("refuted_because"):
+        text += f" (refuted, as expected: {o['refuted_because']})"
+    if o["status"] != "as expected":
+        text += f" — **{o['status']}**"
+    return text.replace("|", "\\|")
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def load(folder: Path) -> dict[str, Any]:
+    path = folder / "verify.json" if folder.is_dir() else folder
+    if not path.is_file():
+        raise SystemExit(f"{folder}: not a verify folder (no verify.json)")
+    return json.loads(path.read_text())
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def _machine(record: dict[str, Any]) -> str:
+    env = record["environment"]
+    cpus = env.get("cpus")
+    where = f"{env['backend'].upper()}, {cpus} cores" if cpus else env["backend"].upper()
+    return f"{where}, JAX {env['versions']['jax']}, Python {env['versions']['python']}"
+
+
+def _counts(record: dict[str, Any]) -> str:
+    n = len(record["outcomes"])
+    return f"{n} claims: {record['summary']['line']}"
+
+
+def quick_block(record: dict[str, Any], name: str) -> str:
+    by_id = {o["id"]: o for o in record["outcomes"]}
+    rows = ["| claim | quantity | measured | criterion | verdict |", "|---|---|---|---|---|"]
+    for cid in SELECTION:
+        if cid not in by_id:
+            print(f"warning: {cid} is not in {name}", file=sys.stderr)
+            continue
+        o = by_id[cid]
+        rows.append(
+            f"| `{cid}` | {_cell(o['quantity'])} | {_measured(o)} | {_cell(o['criterion'])} "
+            f"| {_verdict(o)} |"
+        )
+    head = (
+        f"`implicitbias verify --preset quick` here ({_machine(record)}) took "
+        f"{_clock(record['wall_seconds'])} with `--jobs {record['jobs']}`: {_counts(record)}. "
+        "A selection:"
+    )
+    tail = f"<sub>Generated by `scripts/verify_docs.py` from `{name}`.</sub>"
+    return "\n".join([head, "", *rows, "", tail])
+
+
+def full_block(record: dict[str, Any], name: str, jobs2: tuple[dict, str] | None) -> str:
+    peak = record.get("peak_rss_mb")
+    memory = f", peak memory {peak / 1024:.1f} GB" if peak else ""
+    text = (
+        f"`implicitbias verify --preset full` took {_clock(record['wall_seconds'])} with "
+        f"`--jobs {record['jobs']}` ({_machine(record)}{memory}); {_counts(record)}."
+    )
+    names = [name]
+    if jobs2 is not None:
+        other, other_name = jobs2
+        text += (
+            f" With `--jobs {other['jobs']}` it took {_clock(other['wall_seconds'])} "
+            f"({_counts(other)})."
+        )
+        names.append(other_name)
+    tail = "<sub>Generated by `scripts/verify_docs.py` from " + ", ".join(
+        f"`{n}`" for n in names
+    )
+    return text + "\n\n" + tail + ".</sub>"
+
+
+def experiment_block(experiment: str, quick: dict, full: dict | None, names: list[str]) -> str:
+    mine = [o for o in quick["outcomes"] if o["id"].split("/")[0] == experiment]
+    full_by_id = {o["id"]: o for o in (full or {}).get("outcomes", [])}
+    header = "| claim | measured (quick) | criterion | verdict | expected |"
+    if full is not None:
+        header = "| claim | measured (quick) | measured (full) | criterion | verdict | expected |"
+    rows = [header, "|" + "---|" * (header.count("|") - 1)]
+    for o in mine:
+        expected = "refuted: " + o["refuted_because"] if o.get("refuted_because") else "holds"
+        cells = [f"`{o['id'].split('/', 1)[1]}`", _measured(o)]
+        if full is not None:
+            f = full_by_id.get(o["id"])
+            cells.append(_measured(f) if f else "—")
+        cells += [_cell(o["criterion"]), _verdict({**o, "refuted_because": ""}), _cell(expected)]
+        rows.append("| " + " | ".join(cells) + " |")
+    for o in (full or {}).get("outcomes", []):
+        if o["id"].split("/")[0] == experiment and o["id"] not in {m["id"] for m in mine}:
+            cells = [f"`{o['id'].split('/', 1)[1]}` (full only)", "—", _measured(o)]
+            expected = "refuted: " + o["refuted_because"] if o.get("refuted_because") else "holds"
+            cells += [_cell(o["criterion"]), _verdict({**o, "refuted_because": ""}), expected]
+            rows.append("| " + " | ".join(cells) + " |")
+    tail = "<sub>Generated by `scripts/verify_docs.py` from " + ", ".join(
+        f"`{n}`" for n in names
+    )
+    return "\n".join(rows) + "\n\n" + tail + ".</sub>"
+
+
+def replace(text: str, marker: str, body: str) -> str:
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        return text
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("quick", type=Path, help="a quick verify folder")
+    parser.add_argument("full", type=Path, nargs="?", help="a full verify folder")
+    parser.add_argument("--jobs2", type=Path, help="a full verify folder run with --jobs 2")
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file would change")
+    args = parser.parse_args(argv)
+    quick = load(args.quick)
+    if quick["level"] != "quick":
+        raise SystemExit(f"{args.quick}: a {quick['level']} verify folder, expected quick")
+    full = load(args.full) if args.full else None
+    jobs2 = (load(args.jobs2), args.jobs2.name) if args.jobs2 else None
+    blocks: dict[str, str] = {"verify-quick": quick_block(quick, args.quick.name)}
+    if full is not None:
+        blocks["verify-full"] = full_block(full, args.full.name, jobs2)
+    names = [args.quick.name] + ([args.full.name] if full else [])
+    experiments = sorted({o["id"].split("/")[0] for o in quick["outcomes"]})
+    for name in experiments:
+        blocks[f"claims:{name}"] = experiment_block(name, quick, full, names)
+    files = [args.root / "README.md", args.root / "docs" / "reproducibility.md"]
+    files += sorted((args.root / "docs" / "experiments").glob("*.md"))
+    stale = []
+    for path in files:
+        if not path.is_file():
+            continue
+        old = path.read_text()
+        new = old
+        for marker, body in blocks.items():
+            new = replace(new, marker, body)
+        if new != old:
+            stale.append(path)
+            if not args.check:
+                path.write_text(new)
+    for path in stale:
+        print(("stale: " if args.check else "wrote: ") + str(path.relative_to(args.root)))
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
