@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -132,7 +133,10 @@ def execute(
         return answers, time.perf_counter() - t0
 
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with cf.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_setup, initargs=(threads,)
+    ) as pool:
         futures = {pool.submit(_run_task, task, str(out)): task for task in tasks}
         for future in cf.as_completed(futures):
             task = futures[future]
@@ -146,6 +150,21 @@ def execute(
                 )
             report()
     return answers, time.perf_counter() - t0
+
+
+def _worker_setup(threads: int) -> None:
+    """In each worker, before JAX starts its backend: no progress bars, a thread budget.
+
+    ``jobs`` workers share the machine, so each gets ``cpus // jobs`` threads (one thread
+    turns XLA's multi-threaded Eigen off, as the sweep's local workers do).
+    """
+    os.environ["IMPLICITBIAS_PROGRESS"] = "0"
+    os.environ["MPLBACKEND"] = "Agg"
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    if threads == 1:
+        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
 
 
 def outcomes_of(
