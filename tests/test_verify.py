@@ -17,6 +17,7 @@ from implicitbias.claims.verify import (
     EXIT_ERRORS,
     EXIT_UNEXPECTED,
     SEEDS,
+    Answer,
     Summary,
     Task,
     outcomes_of,
@@ -105,8 +106,8 @@ def test_outcomes_of_pools_the_seed_runs_of_a_seeded_claim():
         found = [evaluate(seeded, Results(scalars={"k": 0.1 * (i + 1)})).to_dict()]
         if task.seed is None:
             found.append(evaluate(plain, Results(scalars={"k": 7.0})).to_dict())
-        answers[task] = (f"/runs/{i}", found, None)
-    answers[tasks[3]] = (None, [], "run failed (x): boom")
+        answers[task] = Answer(f"/runs/{i}", found)
+    answers[tasks[3]] = Answer(None, [], "run failed (x): boom")
     out = {o.id: o for o in outcomes_of([seeded, plain], tasks, answers)}
     assert out["min-norm/plain"].verdict == "does not hold" and out["min-norm/plain"].seeds == 1
     assert out["min-norm/test"].verdict == "error" and "boom" in out["min-norm/test"].error
@@ -240,3 +241,35 @@ def test_two_worker_processes_give_the_same_numbers(tmp_path, capsys):
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_allclose(b[key], a[key], rtol=1e-12, atol=0, err_msg=key)
+
+
+def test_runs_start_longest_first_from_the_last_verify_and_eta_uses_its_times(
+    tmp_path, monkeypatch
+):
+    from implicitbias.claims import verify as v
+
+    old = tmp_path / "verify-quick-20260101T000000Z-aaaaaa"
+    old.mkdir()
+    tasks = [Task("a", "p", None, ("a/x",)), Task("b", "p", None, ("b/x",))]
+    tasks.append(Task("c", "p", None, ("c/x",)))
+    record = {
+        "tasks": [
+            {"label": tasks[0].label, "seconds": 5.0},
+            {"label": tasks[1].label, "seconds": 50.0},
+        ]
+    }
+    (old / "verify.json").write_text(json.dumps(record))
+    (tmp_path / "verify-quick-20250101T000000Z-bbbbbb").mkdir()  # older, unreadable: ignored
+    (tmp_path / "verify-quick-20250101T000000Z-bbbbbb" / "verify.json").write_text("{")
+    estimates = v.previous_seconds(tmp_path, "quick")
+    assert estimates == {tasks[0].label: 5.0, tasks[1].label: 50.0}
+    assert v.previous_seconds(tmp_path, "full") == {}
+    order, seen = [], []
+    monkeypatch.setattr(
+        v, "_run_task", lambda t, out: order.append(t.experiment) or Answer("f", [])
+    )
+    v.execute(tasks, out=tmp_path, estimates=estimates, on_progress=seen.append)
+    assert order == ["c", "b", "a"]  # unknown first, then longest first
+    assert seen[0].eta is None  # c, not yet run, has no estimate
+    assert [p.eta for p in seen[1:]] == pytest.approx([55.0, 5.0, 0.0])
+    assert [p.claims_done for p in seen] == [0, 1, 2, 3]

@@ -15,7 +15,16 @@ from typing import Any
 
 from implicitbias._precision import precision
 from implicitbias.claims import Outcome, evaluate
-from implicitbias.claims.verify import SEEDS, Progress, Summary, Task, execute, outcomes_of, plan
+from implicitbias.claims.verify import (
+    SEEDS,
+    Progress,
+    Summary,
+    Task,
+    execute,
+    outcomes_of,
+    plan,
+    previous_seconds,
+)
 from implicitbias.config import Config
 from implicitbias.engine.checkpoint import checkpoints
 from implicitbias.errors import ConfigError, DivergenceError
@@ -236,6 +245,7 @@ class VerifyReport:
     report: Path | None = None
     wall_seconds: float = 0.0
     jobs: int = 1
+    tasks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def errors(self) -> list[Outcome]:
@@ -262,6 +272,7 @@ class VerifyReport:
             "environment": environment(),
             "seeds": SEEDS,
             "runs": [str(r.path) for r in self.runs if r.path is not None],
+            "tasks": self.tasks,
             "outcomes": [
                 {**o.to_dict(), "verdict": o.verdict, "status": o.status, "spread": o.spread}
                 for o in self.outcomes
@@ -327,10 +338,16 @@ def verify(
     claims = _selected_claims(level, only)
     tasks = plan(claims, level)
     store.check_writable(out)
-    answers, wall = execute(tasks, out=out, jobs=jobs, on_progress=on_progress)
+    estimates = previous_seconds(out, level)
+    answers, wall = execute(tasks, out=out, jobs=jobs, on_progress=on_progress, estimates=estimates)
     outcomes = outcomes_of(claims, tasks, answers)
-    runs = [store.load(folder) for folder, _, _ in (answers[t] for t in tasks) if folder]
-    report = VerifyReport(level, outcomes, runs, wall_seconds=wall, jobs=jobs)
+    runs = [store.load(answers[t].folder) for t in tasks if answers[t].folder]
+    timings = [
+        {"label": t.label, "folder": answers[t].folder, "seconds": answers[t].seconds}
+        for t in tasks
+        if answers[t].error is None
+    ]
+    report = VerifyReport(level, outcomes, runs, wall_seconds=wall, jobs=jobs, tasks=timings)
     _write_verify_folder(report, out)
     return report
 

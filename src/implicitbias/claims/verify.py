@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import json
+import math
 import multiprocessing
 import os
 import time
@@ -28,8 +30,15 @@ SEEDS = 5
 
 EXIT_AS_EXPECTED, EXIT_UNEXPECTED, EXIT_ERRORS = 0, 1, 3
 
-Answer = tuple[str | None, list[dict[str, Any]], str | None]
-"""What one run gives back: its folder, its claims' outcome dicts, and an error."""
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What one run gives back: its folder, its claims' outcome dicts, an error, the time."""
+
+    folder: str | None
+    claims: list[dict[str, Any]]
+    error: str | None = None
+    seconds: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,10 +66,15 @@ class Progress:
     claims_total: int
     running: tuple[str, ...]
     elapsed: float
+    estimate_left: float | None = None
 
     @property
     def eta(self) -> float | None:
-        """Seconds left, from the mean time per finished run (``None`` before the first)."""
+        """Seconds left: from the last verify's run times on this machine when every run
+        left has one, else from the mean time per finished run (``None`` before the first).
+        """
+        if self.estimate_left is not None:
+            return self.estimate_left
         if self.runs_done == 0:
             return None
         return self.elapsed / self.runs_done * (self.runs_total - self.runs_done)
@@ -83,17 +97,36 @@ def plan(claims: Sequence[Claim], level: str) -> list[Task]:
     return base + extra
 
 
+def previous_seconds(out: str | Path, level: str) -> dict[str, float]:
+    """Run times (by task label) of the newest finished verify at ``level`` under ``out``.
+
+    ``verify`` orders its runs longest first with them (so that parallel workers finish
+    together) and estimates the time left; an unreadable record gives no estimates.
+    """
+    folders = sorted(Path(out).glob(f"verify-{level}-*/verify.json"), reverse=True)
+    for path in folders:
+        try:
+            record = json.loads(path.read_text())
+            return {t["label"]: float(t["seconds"]) for t in record.get("tasks", [])}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return {}
+
+
 def _run_task(task: Task, out: str) -> Answer:
-    """Run one task: ``(run folder, claim outcome dicts, error)``; never raises."""
+    """Run one task; never raises (a failure is the answer's ``error``)."""
     from implicitbias.lab import run
 
     overrides = {} if task.seed is None else {"seed": task.seed}
+    t0 = time.perf_counter()
     try:
         results = run(task.experiment, task.preset, overrides, out=out)
     except Exception as exc:  # noqa: BLE001 - becomes an error outcome of each claim
-        return None, [], f"run failed ({task.label}): {type(exc).__name__}: {exc}"
+        error = f"run failed ({task.label}): {type(exc).__name__}: {exc}"
+        return Answer(None, [], error, time.perf_counter() - t0)
     wanted = set(task.claims)
-    return str(results.path), [c for c in results.claims if c["id"] in wanted], None
+    found = [c for c in results.claims if c["id"] in wanted]
+    return Answer(str(results.path), found, None, time.perf_counter() - t0)
 
 
 def execute(
@@ -102,9 +135,16 @@ def execute(
     out: str | Path,
     jobs: int = 1,
     on_progress: Callable[[Progress], None] | None = None,
+    estimates: dict[str, float] | None = None,
 ) -> tuple[dict[Task, Answer], float]:
-    """Run the tasks (in ``jobs`` processes when > 1): each task's answer, and the wall time."""
+    """Run the tasks (in ``jobs`` processes when > 1): each task's answer, and the wall time.
+
+    With ``estimates`` (seconds by task label, see :func:`previous_seconds`), the runs start
+    longest first (unknown ones before all) and the progress carries a time-left estimate.
+    """
     t0 = time.perf_counter()
+    estimates = estimates or {}
+    tasks = sorted(tasks, key=lambda t: -estimates.get(t.label, math.inf))
     answers: dict[Task, Answer] = {}
     total_claims = len({c for t in tasks for c in t.claims})
     width = max(1, jobs)
@@ -114,6 +154,8 @@ def execute(
             return
         left = [t for t in tasks if t not in answers]
         unfinished = {c for t in left for c in t.claims}
+        known = [estimates.get(t.label) for t in left]
+        estimate = sum(known) / width if None not in known else None
         on_progress(
             Progress(
                 runs_done=len(answers),
@@ -122,6 +164,7 @@ def execute(
                 claims_total=total_claims,
                 running=tuple(t.label for t in left[:width]),
                 elapsed=time.perf_counter() - t0,
+                estimate_left=estimate,
             )
         )
 
@@ -176,8 +219,9 @@ def outcomes_of(
     parts: dict[str, list[Outcome]] = {c.id: [] for c in claims}
     by_id = {c.id: c for c in claims}
     for task in tasks:
-        folder, found, error = answers[task]
-        got = {d["id"]: d for d in found}
+        answer = answers[task]
+        error = answer.error
+        got = {d["id"]: d for d in answer.claims}
         for cid in task.claims:
             if cid in got:
                 parts[cid].append(_outcome(got[cid]))
