@@ -274,7 +274,15 @@ class VerifyReport:
             "runs": [str(r.path) for r in self.runs if r.path is not None],
             "tasks": self.tasks,
             "outcomes": [
-                {**o.to_dict(), "verdict": o.verdict, "status": o.status, "spread": o.spread}
+                {
+                    **o.to_dict(),
+                    "verdict": o.verdict,
+                    "status": o.status,
+                    "expected_verdict": o.expected_verdict,
+                    "seeds": o.seeds,
+                    "spread": o.spread,
+                    "rule": o.rule,
+                }
                 for o in self.outcomes
             ],
         }
