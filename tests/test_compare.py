@@ -223,6 +223,16 @@ def test_cli_bad_input_exit_2_one_line(
     assert not (tmp_path / "o").exists()  # nothing written on bad input
 
 
+def test_cli_unwritable_out_exit_2(
+    pair: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["compare", *map(str, pair), "--out", str(blocker / "sub")]) == 2
+    captured = capsys.readouterr()
+    assert "`--out`" in captured.err and captured.out == ""
+
+
 def test_html_escapes_hostile_claim_text(tmp_path: Path) -> None:
     hostile = '<script>alert("x")</script>'
     a = write_verify(

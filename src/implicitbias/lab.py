@@ -259,6 +259,14 @@ class VerifyReport:
     def summary(self) -> Summary:
         return Summary.of(self.outcomes)
 
+    def environment(self) -> dict[str, Any]:
+        """Where the runs ran; ``x64`` is the runs' own (each run sets it for its span)."""
+        env = environment()
+        flags = {r.meta.get("x64") for r in self.runs if "x64" in r.meta}
+        if flags:
+            env["x64"] = flags.pop() if len(flags) == 1 else "mixed"
+        return env
+
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable record (``verify.json``, ``--json``)."""
         summary = self.summary
@@ -269,7 +277,7 @@ class VerifyReport:
             "peak_rss_mb": _peak_rss_mb(),
             "summary": {**dataclasses.asdict(summary), "line": summary.line()},
             "exit_code": summary.exit_code,
-            "environment": environment(),
+            "environment": self.environment(),
             "seeds": SEEDS,
             "runs": [str(r.path) for r in self.runs if r.path is not None],
             "tasks": self.tasks,

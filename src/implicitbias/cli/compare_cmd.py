@@ -140,17 +140,19 @@ def execute(args: argparse.Namespace) -> int:
 
     from implicitbias.cli._display import console
     from implicitbias.report.compare import check_html_target, compare, write_comparison
+    from implicitbias.runs.store import check_writable
 
     check_html_target(args.html)
     comparison = compare(args.a, args.b)
+    check_writable(args.out)  # a bad --out: exit 2 before anything is printed
     out = console()
     out.print(claims_table(comparison))
     out.print(environment_table(comparison))
     for c in comparison.changed:
         a, b = c.a.verdict, c.b.verdict  # type: ignore[union-attr]
-        out.print(f"[bold red]CHANGED[/] {escape(c.id)}: {a} on A, {b} on B")
-    out.print(escape(comparison.environment_line()))
-    out.print(escape(comparison.summary_line()))
+        out.print(f"[bold red]CHANGED[/] {escape(c.id)}: {a} on A, {b} on B", soft_wrap=True)
+    out.print(escape(comparison.environment_line()), soft_wrap=True)
+    out.print(escape(comparison.summary_line()), soft_wrap=True)
     folder, page, json_file = write_comparison(comparison, args.out, args.html)
     print(f"report: {page}")
     print(f"json: {json_file}")

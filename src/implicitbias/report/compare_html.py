@@ -81,6 +81,8 @@ def _mark(c: ClaimDiff) -> str:
 def _difference(c: ClaimDiff) -> str:
     if c.difference is None:
         return _td("\u2014", "num")
+    if c.difference == 0.0:
+        return _td("0", "num")
     text = f"{escape(format_number(c.difference))}<br>{escape(format_relative(c.relative))}"
     if c.within_spread is not None:
         note = "within seed spread" if c.within_spread else "beyond seed spread"
