@@ -272,6 +272,7 @@ class VerifyReport:
         summary = self.summary
         return {
             "level": self.level,
+            "folder": str(self.folder) if self.folder is not None else None,
             "jobs": self.jobs,
             "wall_seconds": self.wall_seconds,
             "peak_rss_mb": _peak_rss_mb(),
