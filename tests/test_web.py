@@ -454,6 +454,41 @@ def test_validation_accepts_only_finite_labelled_points(payload):
     assert set(np.unique(y)) <= {-1.0, 1.0} and len(y) == len(X)
 
 
+def test_a_huge_integer_and_deep_nesting_are_400_not_500(server):
+    points = [[1, 10**400], [-1, -1]]
+    status, _, body = _post(server, {"points": points, "labels": [1, -1]})
+    assert status == 400, body
+    assert b"points[0][1]" in body and b"an integer of 401 digits" in body
+    deep = b"[" * 50_000 + b"]" * 50_000
+    status, _, body = _post(server, deep)
+    assert status == 400 and b"nested too deeply" in body, body
+    _alive(server)
+
+
+huge_or_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**500), max_value=10**500)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["points", "labels", "x"]), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(huge_or_json)
+def test_the_json_api_never_answers_5xx(server, payload):
+    """Any JSON body gets a 2xx or a 4xx with a JSON error, never a 5xx."""
+    status, _, body = _post(server, payload)
+    assert 200 <= status < 500, (status, body[:300])
+    if status >= 400:
+        assert json.loads(body)["error"]
+
+
 # ------------------------------------------------------------------------------- CLI
 
 

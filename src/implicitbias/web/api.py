@@ -57,7 +57,14 @@ def finite_number(value: Any, param: str, *, bound: float = MAX_ABS) -> float:
     """``value`` as a float; refuses booleans, strings, NaN, infinities and |x| > bound."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise bad(param, "a number", value)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer too large for a float (e.g. 400 digits)
+        raise bad(
+            param,
+            f"a finite number with absolute value <= {bound:g}",
+            f"an integer of {len(str(abs(value)))} digits",
+        ) from None
     if not math.isfinite(x) or abs(x) > bound:
         raise bad(param, f"a finite number with absolute value <= {bound:g}", value)
     return x

@@ -308,6 +308,10 @@ class Handler(BaseHTTPRequestHandler):
             raise api.ApiError(
                 HTTPStatus.BAD_REQUEST, f"the body is not valid JSON: {exc}"
             ) from None
+        except RecursionError:
+            raise api.ApiError(
+                HTTPStatus.BAD_REQUEST, "the body is nested too deeply to be a max-margin request"
+            ) from None
 
     def _static(self, name: str, head: bool) -> None:
         path = self.server.static.get(name)
