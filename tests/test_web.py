@@ -243,6 +243,36 @@ def test_api_runs_lists_the_run(server, run_name):
     assert status == 200 and body == b"<html><body>verify report</body></html>"
 
 
+def test_runs_page_corrupt_runs_links_and_order(tmp_path):
+    """An incomplete or corrupt run has no report link and its report URL is a 422 with a
+    message; a link is not listed; the order is by the start time in the folder name, not by
+    the folder's mtime."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    old = root / "min-norm-default-20200101T000000Z-aaaaaa"
+    new = root / "min-norm-default-20240101T000000Z-bbbbbb"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"experiment": "min-norm"}))  # no preset
+    (new / "results.json").write_text('{"status": "ok", "clai')  # truncated
+    os.utime(old, (4e9, 4e9))  # touched last: an mtime order would put it first
+    (root / "link").symlink_to(new)
+    srv = make_server("127.0.0.1", 0, root)
+    start_in_thread(srv)
+    try:
+        data = json.loads(_request(srv, "/api/runs")[2])
+        assert [r["name"] for r in data["runs"]] == [new.name, old.name]
+        assert all(r["report"] is None for r in data["runs"])
+        for folder in (old, new):
+            status, _, body = _request(srv, f"/runs/{folder.name}/report.html")
+            message = json.loads(body)["error"]
+            assert status == 422 and "incomplete or corrupt" in message and folder.name in message
+        _alive(srv)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 # --------------------------------------------------------------------- HTTP: the API
 
 

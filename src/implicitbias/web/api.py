@@ -215,6 +215,7 @@ def run_entry(folder: Path) -> dict[str, Any] | None:
         "status": results.get("status", "ok" if config is None else "unknown"),
         "message": str(results.get("message", ""))[:500],
         "modified": folder.stat().st_mtime,
+        "started": started_time(folder),
     }
     claims = results.get("claims") if config is not None else _read_json(claims_file)
     entry["claims"] = _claims_summary(claims)
@@ -226,8 +227,30 @@ def run_entry(folder: Path) -> dict[str, Any] | None:
     entry["figures"] = [f for f in files if f.endswith(".png")]
     entry["files"] = files
     entry["has_report_file"] = "report.html" in files
-    entry["report"] = "report.html" if (config is not None or "report.html" in files) else None
+    renderable = isinstance(config, dict) and "preset" in config and bool(results)
+    entry["report"] = "report.html" if (renderable or "report.html" in files) else None
     return entry
+
+
+_STAMP = re.compile(r"-(\d{8}T\d{6}Z)-[0-9a-f]+$")
+
+
+def started_time(folder: Path) -> float:
+    """When the run started: the UTC time in its folder name, else the folder's mtime.
+
+    The name's stamp does not move when a file is added later (a report, a figure), so the
+    runs page keeps its order.
+    """
+    import datetime as _dt
+
+    match = _STAMP.search(folder.name)
+    if match:
+        try:
+            stamp = _dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ")
+            return stamp.replace(tzinfo=_dt.UTC).timestamp()
+        except ValueError:
+            pass
+    return folder.stat().st_mtime
 
 
 def list_runs(root: Path | None) -> dict[str, Any]:
@@ -241,8 +264,8 @@ def list_runs(root: Path | None) -> dict[str, Any]:
         }
     runs, reports = [], []
     for path in sorted(root.iterdir(), key=lambda p: p.name):
-        if path.name.startswith("."):
-            continue
+        if path.name.startswith(".") or path.is_symlink():
+            continue  # a link is never served (it could leave the runs folder): not listed
         if path.is_dir():
             try:
                 entry = run_entry(path)
@@ -252,7 +275,7 @@ def list_runs(root: Path | None) -> dict[str, Any]:
                 runs.append(entry)
         elif path.is_file() and path.suffix == ".html":
             reports.append(path.name)
-    runs.sort(key=lambda e: e["modified"], reverse=True)
+    runs.sort(key=lambda e: (e["started"], e["name"]), reverse=True)
     return {
         "root": str(root),
         "runs": runs[:MAX_RUNS],
@@ -475,7 +498,15 @@ def render_run_report(folder: Path) -> str:
     from implicitbias.report.html import render_report
     from implicitbias.runs import load
 
-    results = load(folder)
+    try:
+        results = load(folder)
+    except (KeyError, ValueError, OSError, RecursionError) as exc:
+        why = type(exc).__name__ if isinstance(exc, KeyError) else str(exc)[:200]
+        raise ApiError(
+            422,
+            f"the run folder {folder.name} is incomplete or corrupt, so it has no report "
+            f"({why}); finish it with `implicitbias run --resume` or remove it",
+        ) from None
     return render_report(
         title=f"implicitbias run {folder.name}", outcomes=results.claims, runs=[results]
     )

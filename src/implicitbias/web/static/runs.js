@@ -59,7 +59,7 @@
       claimsCell(make("td", {}, tr), run.claims);
       const rep = make("td", {}, tr);
       if (run.report) make("a", { href: fileUrl(run.name, run.report), target: "_blank", rel: "noopener", text: "report" }, rep);
-      make("td", { class: "num", text: new Date(run.modified * 1000).toISOString().replace("T", " ").slice(0, 19) }, tr);
+      make("td", { class: "num", text: new Date(run.started * 1000).toISOString().replace("T", " ").slice(0, 19) }, tr);
     }
     const reports = byId("reports");
     reports.textContent = "";
