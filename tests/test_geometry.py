@@ -234,11 +234,14 @@ def test_smoke_claims_are_measured_with_the_observed_numbers(smoke):
         if method == "lion":  # not among the default methods
             assert outcome["reason"].startswith("not applicable") and outcome["measured"] is None
             continue
-        assert outcome["measured"] == pytest.approx(SMOKE_LEADS[method], abs=0.05), claim.id
-        assert outcome["measured"] == pytest.approx(
-            smoke.get(f"methods.{method}.worst_lead"), abs=1e-12
-        )
-        assert outcome["holds"] is (outcome["measured"] < 0)
+        # One value per init (the inits run as one batch): the claim holds when all do.
+        values = outcome["values"]
+        assert values == pytest.approx(smoke.get(f"methods.{method}.lead"), abs=1e-12)
+        assert max(values) == pytest.approx(SMOKE_LEADS[method], abs=0.05), claim.id
+        assert max(values) == pytest.approx(smoke.get(f"methods.{method}.worst_lead"), abs=1e-12)
+        assert outcome["measured"] == pytest.approx(np.mean(values), abs=1e-12)
+        assert outcome["holds"] is (max(values) < 0)
+        assert outcome["held"] == sum(v < 0 for v in values)
         assert evaluate(claim, smoke).measured == outcome["measured"]
 
 
@@ -286,9 +289,18 @@ def test_seed_claims_follow_the_numpy_numbers(seed_run):
     assert angle_degrees(sgd, l2) == pytest.approx(1.488, abs=1e-3)
     assert angle_degrees(adam, linf) == pytest.approx(16.775, abs=1e-3)
     outcomes = {o["id"].split("/")[1]: o for o in seed_run.claims}
+    # "Nearer" alone is decided by the side: outside the 1.14-degree arc between the two
+    # references every 2-D direction is +-sep nearer one of them. The claims also ask the
+    # direction to be within one separation of its reference.
+    assert angle_degrees(sgd, l2) - angle_degrees(sgd, linf) == pytest.approx(-sep, abs=1e-6)
+    assert angle_degrees(adam, linf) - angle_degrees(adam, l2) == pytest.approx(-sep, abs=1e-6)
     expected = {
-        "seed-sgd-l2": angle_degrees(sgd, l2) - angle_degrees(sgd, linf),
-        "seed-adam-linf": angle_degrees(adam, linf) - angle_degrees(adam, l2),
+        "seed-sgd-l2": max(
+            angle_degrees(sgd, l2) - angle_degrees(sgd, linf), angle_degrees(sgd, l2) - sep
+        ),
+        "seed-adam-linf": max(
+            angle_degrees(adam, linf) - angle_degrees(adam, l2), angle_degrees(adam, linf) - sep
+        ),
         "seed-separation": sep,
         "seed-sgd-at-l2": angle_degrees(sgd, l2) / sep,
         "seed-adam-at-linf": angle_degrees(adam, linf) / sep,
@@ -296,14 +308,12 @@ def test_seed_claims_follow_the_numpy_numbers(seed_run):
     assert set(outcomes) == set(expected)
     for name, value in expected.items():
         assert outcomes[name]["measured"] == pytest.approx(value, abs=1e-6), name
-    holds = {name: o["holds"] for name, o in outcomes.items()}
-    assert holds == {
-        "seed-sgd-l2": True,
-        "seed-adam-linf": True,
-        "seed-separation": False,
-        "seed-sgd-at-l2": False,
-        "seed-adam-at-linf": False,
-    }
+    assert expected["seed-sgd-l2"] == pytest.approx(0.350, abs=1e-3)
+    assert expected["seed-adam-linf"] == pytest.approx(15.637, abs=1e-3)
+    # Every seed-004 claim does not hold, and the lab expects exactly that.
+    for name, outcome in outcomes.items():
+        assert outcome["holds"] is False, name
+        assert outcome["expect"] == "refuted" and outcome["refuted_because"], name
     assert seed_run.get("table.gd.nearest") == "l1=l2"  # l1 and l2 coincide on this data
 
 
@@ -371,9 +381,10 @@ def test_any_optimizer_list_in_the_cli_syntax():
         assert got[name]["reason"].startswith("not applicable: applies only when methods has")
     assert "adam with eps=0.0" in got["adam-linf"]["reason"]
     assert got["lion-linf"]["holds"] is True
-    assert got["lion-linf"]["measured"] == pytest.approx(-21.19, abs=0.05)
+    # Measured values are one per init (2 here); the worst is the one the old claim read.
+    assert max(got["lion-linf"]["values"]) == pytest.approx(-21.19, abs=0.05)
     assert max(res.get("methods.lion.final_angle")["linf"]) < 1.0
-    assert got["gd-l2"]["measured"] == pytest.approx(SMOKE_LEADS["gd"], abs=0.05)
+    assert max(got["gd-l2"]["values"]) == pytest.approx(SMOKE_LEADS["gd"], abs=0.05)
     muon = res.scalars["methods"]["muon"]
     assert muon["reference"] is None and muon["theory"] == "none: no theory reference for muon"
     assert math.isnan(muon["worst_lead"]) and muon["schedule"] == "constant"

@@ -13,8 +13,12 @@ zero to the pseudo-inverse solution :math:`X^+y`, the limit of ridge regression 
 
 Expected outcome on the default preset: relative distance of GD to :math:`X^+y` near
 1e-15; every init reaches its own closest interpolator; a random interpolator has the same
-residual and a larger norm; the error decays at the rate :math:`1-\\eta\\lambda_{\\min}^+`;
-minibatch SGD from zero stays in the row space and reaches the same limit.
+residual and a larger norm; the error decays at the asymptotic rate
+:math:`1-\\eta\\lambda_{\\min}^+` from random inits, and at least that fast from zero (exactly
+that fast only when :math:`X^+y` has enough weight on the bottom eigenvector: not for seed 0,
+whose slowest mode dominates only below round-off); minibatch SGD from zero stays in the row
+space and reaches the same limit. Seed 000's printed numbers (0.8942, 4.7281, 3.12e-4) are
+not what its own code gives; the ``seed`` preset runs that code exactly.
 
 Any optimizer (``--set optimizer=...``) runs the main batch, the minibatch part and the
 plane picture. The claims about the limit hold for methods whose updates stay in the span
