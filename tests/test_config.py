@@ -284,7 +284,7 @@ def test_n_not_below_p_is_rejected_naming_n():
         ("learning_rate", -1, "a number > 0"),
         ("learning_rate", 0, "a number > 0"),
         ("init_scale", 0.0, "a number > 0"),
-        ("seed", -1, "a number >= 0"),
+        ("seed", -1, "a number >= 0 and <= 4294967295"),
         ("num_logs", 1, "a number >= 2"),
         ("ridge_points", 1, "a number >= 2"),
     ],

@@ -235,7 +235,7 @@ def test_non_finite_scalars_round_trip_as_floats(tmp_runs: Path):
 
 
 def test_load_rejects_a_folder_that_is_not_a_run(tmp_path: Path):
-    with pytest.raises(ImplicitBiasError, match="is not a run folder"):
+    with pytest.raises(ImplicitBiasError, match="a run folder \\(with config.json\\)"):
         load(tmp_path)
 
 
@@ -344,7 +344,7 @@ def test_run_from_accepts_the_folder_and_rejects_other_paths(saved_smoke: Result
     assert err.value.param == "--from"
     bogus = tmp_path / "config.json"
     bogus.write_text('{"not": "a config"}')
-    with pytest.raises(ConfigError, match="a config.json written by implicitbias"):
+    with pytest.raises(ConfigError, match="a JSON file written by implicitbias"):
         lab.run_from(bogus, out=None)
 
 

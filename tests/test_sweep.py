@@ -44,7 +44,8 @@ def broken(learning_rate):
 
 
 def numbers(node, prefix=""):
-    """Numeric leaves of a results.json ``scalars`` tree (lists up to 8 by index)."""
+    """Numeric leaves of a results.json ``scalars`` tree (lists up to 8 by index); a NaN is
+    the text ``"nan"``, as the sweep table writes it, so that equal trees compare equal."""
     out = {}
     if isinstance(node, dict):
         for key, value in node.items():
@@ -54,9 +55,9 @@ def numbers(node, prefix=""):
             for i, value in enumerate(node):
                 out.update(numbers(value, f"{prefix}{i}."))
     elif isinstance(node, bool | int | float):
-        out[prefix[:-1]] = node
+        out[prefix[:-1]] = node if node == node else "nan"  # NaN != NaN: compare as text
     elif node in ("nan", "inf", "-inf"):
-        out[prefix[:-1]] = float(node)
+        out[prefix[:-1]] = node if node == "nan" else float(node)
     return out
 
 

@@ -232,6 +232,7 @@ def test_a_broken_optimizer_is_caught_as_unexpected(tmp_path, capsys, monkeypatc
     assert int(suite.get("failures")) == len(unexpected) and "UNEXPECTED min-norm/rate" in out
 
 
+@pytest.mark.slow
 def test_two_worker_processes_give_the_same_numbers(tmp_path, capsys):
     _, _, one, _ = _verify(tmp_path / "one", capsys)
     code, _, two, _ = _verify(tmp_path / "two", capsys, "--jobs", "2")

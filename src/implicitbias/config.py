@@ -145,17 +145,22 @@ def _parse_scalar(name: str, tp: Any, raw: Any) -> Any:
 
 def parse_value(name: str, tp: Any, raw: Any) -> Any:
     """Parse ``raw`` into the field type ``tp`` (unions, literals, tuples, scalars)."""
+    if type(raw).__module__ == "numpy" and getattr(raw, "shape", None) == ():
+        raw = raw.item()  # numpy scalars (np.int64(5), np.bool_(True)) are plain values
     origin = get_origin(tp)
     if origin in (types.UnionType, typing.Union):
         options = get_args(tp)
         # None first, so that "none" is never read as a string.
         ordered = sorted(options, key=lambda t: t is not type(None))
+        finite: ConfigError | None = None
         for option in ordered:
             try:
                 return parse_value(name, option, raw)
-            except ConfigError:
+            except ConfigError as exc:
+                if exc.allowed == "a finite number":
+                    finite = exc
                 continue
-        raise ConfigError(name, _type_name(tp), raw)
+        raise finite or ConfigError(name, _type_name(tp), raw)
     if origin is tuple:
         inner = get_args(tp)[0]
         if inner is OptimizerSpec:
@@ -177,7 +182,7 @@ class Config:
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    seed: int = param(0, "random seed of the data and the inits", low=0)
+    seed: int = param(0, "random seed of the data and the inits", low=0, high=2**32 - 1)
     x64: bool = param(True, "compute in float64 (needed wherever results are compared with theory)")
 
     # ---- construction -----------------------------------------------------------------

@@ -13,8 +13,12 @@ class ImplicitBiasError(Exception):
 
 def closest(given: str, allowed: Iterable[str]) -> str | None:
     """The allowed name closest to ``given`` (difflib ratio >= 0.5), or ``None``."""
-    matches = difflib.get_close_matches(str(given), list(allowed), n=1, cutoff=0.5)
-    return matches[0] if matches else None
+    allowed = list(allowed)
+    by_lower = {a.lower(): a for a in allowed}
+    if str(given).lower() in by_lower:  # MIN-NORM -> min-norm
+        return by_lower[str(given).lower()]
+    matches = difflib.get_close_matches(str(given).lower(), list(by_lower), n=1, cutoff=0.5)
+    return by_lower[matches[0]] if matches else None
 
 
 class ConfigError(ImplicitBiasError, ValueError):

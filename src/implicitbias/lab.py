@@ -32,7 +32,7 @@ from implicitbias.experiments import get_experiment
 from implicitbias.experiments.registry import Experiment, all_claims
 from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.runs import store
-from implicitbias.runs.atomic import read_json, write_json, write_text
+from implicitbias.runs.atomic import write_json, write_text
 from implicitbias.runs.meta import environment
 from implicitbias.runs.results import Results
 
@@ -56,6 +56,7 @@ def run(
     out: str | Path | None = "runs",
     config: Config | None = None,
     folder: Path | None = None,
+    on_start: Callable[[Path], None] | None = None,
 ) -> Results:
     """Run one experiment, measure its claims, and (unless ``out`` is None) save a run folder.
 
@@ -68,6 +69,8 @@ def run(
         folder: an unfinished run folder to complete (see :func:`resume`); by default a
             new one is created under ``out`` before any training, its ``results.json``
             saying ``running``, and every training call checkpoints into it.
+        on_start: called with the run folder once it exists, before any training (the CLI
+            prints it, so that an interrupted run can be resumed).
 
     Returns:
         The :class:`Results`, with ``path`` set when saved.
@@ -95,6 +98,8 @@ def run(
         )
         store.write_config(folder, started)
         store.write_results_json(started)
+    if folder is not None and on_start is not None:
+        on_start(folder)
     t0 = time.perf_counter()
     error: DivergenceError | None = None
     saving = checkpoints(folder / CHECKPOINTS) if folder is not None else nullcontext()
@@ -151,42 +156,67 @@ def _diverged_results(experiment: Experiment, exc: DivergenceError) -> Results:
     return results
 
 
-def run_from(config_file: str | Path, *, out: str | Path | None = "runs") -> Results:
+def _stored_config(path: Path, param: str) -> tuple[Experiment, str, Config]:
+    """The experiment, preset and config a ``config.json`` holds; :class:`ConfigError` naming
+    ``param`` and the file when it is corrupt, or not a config of its own experiment."""
+    stored = store.read_config_record(path, param)
+    experiment = get_experiment(stored["experiment"])
+    preset = stored["preset"]
+    if preset not in experiment.config_cls.presets():
+        raise ConfigError(
+            param,
+            f"a config.json whose preset is one of {experiment.name}'s",
+            f"{path} (preset {preset!r})",
+        )
+    try:
+        config = experiment.config_cls.from_values(stored["config"])
+    except ConfigError as exc:
+        why = (
+            f"{exc.given!r} is not a field of {experiment.name}'s config"
+            if exc.param == "--set key"
+            else str(exc)
+        )
+        raise ConfigError(
+            param, f"a config.json that {experiment.name} accepts", f"{path} ({why})"
+        ) from None
+    return experiment, preset, config
+
+
+def run_from(
+    config_file: str | Path,
+    *,
+    out: str | Path | None = "runs",
+    on_start: Callable[[Path], None] | None = None,
+) -> Results:
     """Re-run the config stored in a run folder's ``config.json`` (same numbers)."""
     path = Path(config_file)
     if path.is_dir():
         path = path / store.CONFIG_FILE
     if not path.is_file():
         raise ConfigError("--from", "a config.json file or a run folder", str(config_file))
-    stored = read_json(path)
-    if not isinstance(stored, dict) or not {"experiment", "config"} <= stored.keys():
-        raise ConfigError("--from", "a config.json written by implicitbias", str(path))
-    experiment = get_experiment(stored["experiment"])
-    config = experiment.config_cls.from_values(stored["config"])
-    return run(experiment.name, stored.get("preset", "default"), out=out, config=config)
+    experiment, preset, config = _stored_config(path, "--from")
+    return run(experiment.name, preset, out=out, config=config, on_start=on_start)
 
 
-def resume(folder: str | Path) -> Results:
+def resume(folder: str | Path, *, on_start: Callable[[Path], None] | None = None) -> Results:
     """Finish an interrupted run in its own folder, from its checkpoints.
 
     Training calls that had finished are read back from their checkpoints; the one that
     was interrupted continues from its last chunk. The numbers are those of an
-    uninterrupted run.
+    uninterrupted run. A folder that another process is still running is refused.
     """
     folder = Path(folder)
     if not (folder / store.CONFIG_FILE).is_file():
         raise ConfigError("--resume", "a run folder (with config.json)", str(folder))
-    status = read_json(folder / store.RESULTS_FILE).get("status", "")
+    experiment, preset, config = _stored_config(folder / store.CONFIG_FILE, "--resume")
+    status = store.read_record(folder / store.RESULTS_FILE, "--resume").get("status", "")
     if status != "running":
         raise ConfigError(
             "--resume",
             "an unfinished run folder (status 'running'; finished folders are never overwritten)",
             f"{folder} (status {status!r})",
         )
-    stored = read_json(folder / store.CONFIG_FILE)
-    experiment = get_experiment(stored["experiment"])
-    config = experiment.config_cls.from_values(stored["config"])
-    return run(experiment.name, stored["preset"], config=config, folder=folder)
+    return run(experiment.name, preset, config=config, folder=folder, on_start=on_start)
 
 
 def profile(
@@ -320,7 +350,7 @@ def _selected_claims(level: str, only: Iterable[str] | None) -> list:
         raise ConfigError("--preset", "one of " + ", ".join(LEVELS), level, choices=LEVELS)
     claims = all_claims()
     names = sorted({c.experiment for c in claims})
-    only = list(only or [])
+    only = [only] if isinstance(only, str) else list(only or [])
     for name in only:
         if name not in names:
             raise ConfigError("--only", "one of " + ", ".join(names), name, choices=names)

@@ -263,6 +263,10 @@ def evaluate(claim: Claim, results: Results, config: Any = None) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - reported, not hidden
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return Outcome(**common, measured=None, holds=None, error=detail)
+    if not any(math.isfinite(v) for v in values):
+        what = "nan" if any(v != v for v in values) else "not finite"
+        error = f"measured {what}: no number to judge (the run may have diverged)"
+        return Outcome(**common, measured=None, holds=None, values=values, error=error)
     held = sum(claim.criterion.holds(v) for v in values)
     return Outcome(
         **common,

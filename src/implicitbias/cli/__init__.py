@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from implicitbias.cli import (
@@ -17,7 +19,7 @@ from implicitbias.cli import (
     sweep_cmd,
     verify_cmd,
 )
-from implicitbias.errors import ImplicitBiasError
+from implicitbias.errors import ConfigError, ImplicitBiasError
 
 _COMMANDS = (
     list_cmd,
@@ -47,10 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``implicitbias`` script; returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    commands = [m.__name__.rsplit(".", 1)[1].removesuffix("_cmd") for m in _COMMANDS]
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        error = ConfigError("COMMAND", "one of " + ", ".join(commands), argv[0], choices=commands)
+        print(f"implicitbias: error: {error}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    previous = _treat_sigterm_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except ImplicitBiasError as exc:
@@ -61,11 +70,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         print(
-            "interrupted: finish the run with `implicitbias run --resume RUN_DIR` "
-            "(the folder named at its start)",
+            "interrupted: finish a run with `implicitbias run --resume RUN_DIR` "
+            "(the folder printed at its start)",
             file=sys.stderr,
         )
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _treat_sigterm_as_interrupt():
+    """SIGTERM (``kill``, a batch system's time limit) stops a command like Ctrl-C: the run
+    folder keeps its checkpoints and says how to resume. Returns the previous handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def entry() -> None:

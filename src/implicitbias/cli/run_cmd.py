@@ -46,14 +46,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=execute, parser=p)
 
 
+def _started(folder) -> None:
+    print(
+        f"run folder: {folder} (if interrupted: implicitbias run --resume {folder})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def parse_sets(items: list[str]) -> dict[str, str]:
     """``["steps=100", "lr=0.1"]`` -> ``{"steps": "100", "lr": "0.1"}``."""
-    out = {}
+    out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError("--set", "KEY=VALUE", item)
-        out[key.strip()] = value.strip()
+        key = key.strip()
+        if key in out and out[key] != value.strip():
+            print(
+                f"implicitbias: warning: --set {key} is given twice ({key}={out[key]} and "
+                f"{key}={value.strip()}); the last one is used",
+                file=sys.stderr,
+            )
+        out[key] = value.strip()
     return out
 
 
@@ -89,7 +104,7 @@ def execute(args: argparse.Namespace) -> int:
             raise ConfigError(
                 "--resume", "a run folder alone (its config.json is complete)", args.resume
             )
-        run = lambda: lab.resume(args.resume)  # noqa: E731
+        run = lambda: lab.resume(args.resume, on_start=_started)  # noqa: E731
     elif args.from_config:
         if args.sets or args.preset != "default":
             raise ConfigError(
@@ -97,13 +112,15 @@ def execute(args: argparse.Namespace) -> int:
                 "no --preset or --set beside it (the stored config is complete)",
                 args.from_config,
             )
-        run = lambda: lab.run_from(args.from_config, out=args.out)  # noqa: E731
+        run = lambda: lab.run_from(args.from_config, out=args.out, on_start=_started)  # noqa: E731
     else:
         if not args.experiment:
             raise ConfigError("experiment", "an experiment name (see `implicitbias list`)", None)
         overrides = parse_sets(args.sets)
         lab.make_config(args.experiment, args.preset, overrides)  # validate before any work
-        run = lambda: lab.run(args.experiment, args.preset, overrides, out=args.out)  # noqa: E731
+        run = lambda: lab.run(  # noqa: E731
+            args.experiment, args.preset, overrides, out=args.out, on_start=_started
+        )
     try:
         results = run()
     except DivergenceError as exc:

@@ -95,13 +95,14 @@ _WRITTEN = {"count": 0}
 def _fault_injection() -> None:
     """``IMPLICITBIAS_KILL_AFTER_CHECKPOINTS=N``: SIGKILL this process right after the N-th
     checkpoint write (the resume tests use it to stop a run at a known point, as kill -9
-    would)."""
+    would); ``IMPLICITBIAS_KILL_SIGNAL=TERM`` (or ``INT``) sends that signal instead."""
     limit = os.environ.get("IMPLICITBIAS_KILL_AFTER_CHECKPOINTS")
     if not limit:
         return
     _WRITTEN["count"] += 1
     if _WRITTEN["count"] >= int(limit):
-        os.kill(os.getpid(), signal.SIGKILL)
+        name = os.environ.get("IMPLICITBIAS_KILL_SIGNAL", "KILL").upper()
+        os.kill(os.getpid(), getattr(signal, f"SIG{name}", signal.SIGKILL))
 
 
 def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import json
+import re
 import secrets
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,8 @@ def utc_stamp(now: _dt.datetime | None = None) -> str:
 
 def check_writable(root: str | Path) -> Path:
     """``root``, created if missing; a :class:`ConfigError` (``--out``) if it cannot be written."""
+    if not str(root).strip():
+        raise ConfigError("--out", "a folder name (not empty)", str(root))
     root = Path(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -52,6 +57,9 @@ def check_writable(root: str | Path) -> Path:
 
 def new_run_dir(root: str | Path, name: str, preset: str) -> Path:
     """Create and return a fresh, empty run folder under ``root``; never reuses one."""
+    for what, value in (("experiment", name), ("preset", preset)):
+        if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value) or ".." in value:
+            raise ConfigError(what, "a plain name (letters, digits, _ . + -)", value)
     root = check_writable(root)
     for _ in range(100):
         path = root / f"{name}-{preset}-{utc_stamp()}-{secrets.token_hex(3)}"
@@ -146,23 +154,100 @@ def _restore_non_finite(obj: Any) -> Any:
     return obj
 
 
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
+
+
+_JSON_TYPES = {str: "a string", dict: "an object", list: "a list", int: "an integer"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return _JSON_TYPES.get(type(value), "a number" if isinstance(value, float) else "a value")
+
+
+def read_record(path: Path, param: str, required: Mapping[str, type] | None = None) -> dict:
+    """A JSON object that implicitbias wrote, or a :class:`ConfigError` naming ``param``, the
+    file and what is wrong with it (missing, empty, truncated, binary, the wrong shape).
+
+    Args:
+        path: the file.
+        param: the command-line argument the file came from (``--from``, ``RUN_DIR``).
+        required: keys that must be present, with their types.
+    """
+    allowed = "a JSON file written by implicitbias"
+    try:
+        data = read_json(path)
+    except FileNotFoundError:
+        raise ConfigError(param, allowed, f"{path} (missing)") from None
+    except IsADirectoryError:
+        raise ConfigError(param, allowed, f"{path} (a folder)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(param, allowed, f"{path} (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        why = "empty" if not exc.doc.strip() else f"not valid JSON: {exc.msg}, line {exc.lineno}"
+        raise ConfigError(param, allowed, f"{path} ({why})") from None
+    except RecursionError:
+        raise ConfigError(param, allowed, f"{path} (nested too deeply)") from None
+    except OSError as exc:
+        raise ConfigError(param, allowed, f"{path} ({exc.strerror})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(param, allowed, f"{path} (not a JSON object)")
+    for key, kind in (required or {}).items():
+        if not isinstance(data.get(key), kind):
+            what = "missing" if key not in data else _json_type(data[key])
+            raise ConfigError(
+                param, allowed, f"{path} (`{key}` should be {_JSON_TYPES[kind]}, is {what})"
+            )
+    return data
+
+
+def read_config_record(path: Path, param: str) -> dict:
+    """A run's ``config.json``: ``experiment`` and ``preset`` plain names, ``config`` an object."""
+    data = read_record(path, param, {"experiment": str, "preset": str, "config": dict})
+    for key in ("experiment", "preset"):
+        if not _SAFE_NAME.fullmatch(data[key]) or ".." in data[key]:
+            raise ConfigError(
+                param,
+                f"a config.json whose `{key}` is a plain name",
+                f"{path} (`{key}` is {data[key][:60]!r})",
+            )
+    return data
+
+
 def load(path: str | Path) -> Results:
-    """Load a run folder back into a :class:`Results`."""
+    """Load a run folder back into a :class:`Results`.
+
+    Raises:
+        ConfigError: the folder is not a finished or interrupted run folder (its
+            ``config.json`` or ``results.json`` is missing or corrupt), naming the file.
+    """
     path = Path(path)
     if not (path / CONFIG_FILE).is_file():
-        raise ImplicitBiasError(f"{path} is not a run folder (no {CONFIG_FILE})")
-    config = read_json(path / CONFIG_FILE)
-    results_json = read_json(path / RESULTS_FILE) if (path / RESULTS_FILE).is_file() else {}
-    meta = read_json(path / META_FILE) if (path / META_FILE).is_file() else {}
+        raise ConfigError("RUN_DIR", f"a run folder (with {CONFIG_FILE})", str(path))
+    config = read_config_record(path / CONFIG_FILE, "RUN_DIR")
+    results_json = read_record(path / RESULTS_FILE, "RUN_DIR")
+    if not isinstance(results_json.get("status"), str):
+        raise ConfigError(
+            "RUN_DIR", "a run folder whose results.json has a status", str(path / RESULTS_FILE)
+        )
+    meta = read_record(path / META_FILE, "RUN_DIR") if (path / META_FILE).is_file() else {}
     arrays: dict[str, np.ndarray] = {}
     metrics: dict[str, np.ndarray] = {}
     if (path / ARRAYS_FILE).is_file():
-        with np.load(path / ARRAYS_FILE) as npz:
-            for key in npz.files:
-                if key.startswith(_METRIC_PREFIX):
-                    metrics[key[len(_METRIC_PREFIX) :]] = npz[key]
-                else:
-                    arrays[key] = npz[key]
+        try:
+            with np.load(path / ARRAYS_FILE) as npz:
+                for key in npz.files:
+                    if key.startswith(_METRIC_PREFIX):
+                        metrics[key[len(_METRIC_PREFIX) :]] = npz[key]
+                    else:
+                        arrays[key] = npz[key]
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise ConfigError(
+                "RUN_DIR", "a run folder with a readable arrays.npz", f"{path} ({exc})"
+            ) from None
     return Results(
         steps=arrays.pop("steps", None),
         experiment=config["experiment"],
@@ -174,7 +259,7 @@ def load(path: str | Path) -> Results:
         claims=_restore_non_finite(results_json.get("claims", [])),
         meta=meta,
         path=path,
-        status=results_json.get("status", "ok"),
+        status=results_json["status"],
         message=results_json.get("message", ""),
     )
 

@@ -169,10 +169,21 @@ def _row_space_modes(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[keep] ** 2 / X.shape[0], vt[keep]
 
 
+def _window(dist: np.ndarray, lo: float, hi: float) -> tuple[float, float]:
+    """:data:`RATE_WINDOW`, or, for a run too short to get down to it, the same four decades
+    moved up to end at the smallest error the run reached (the latest decades it shows)."""
+    positive = dist[np.isfinite(dist) & (dist > 0)]
+    reached = float(positive.min()) if positive.size else lo
+    if reached <= lo:
+        return lo, hi
+    return reached, reached * (hi / lo)
+
+
 def _rate(cfg, traj, rate, X, targets, inits, lr, results) -> None:
     """Fitted vs predicted linear rate, from zero and from the random inits.
 
-    The fit uses :data:`RATE_WINDOW`. The closed-form error of GD,
+    The fit uses :data:`RATE_WINDOW` (moved up for a run that stops above it, see
+    :func:`_window`; the window of the run from zero is recorded). The closed-form error of GD,
     :math:`\\lVert \\sum_i c_i (1-\\eta\\lambda_i)^t v_i\\rVert`, is also compared with
     the measured one: it explains a fitted rate faster than :math:`1-\\eta\\lambda_{\\min}^+`
     when the initial error has almost no weight on the bottom eigenvector.
@@ -195,7 +206,11 @@ def _rate(cfg, traj, rate, X, targets, inits, lr, results) -> None:
         return
     errors, ratios = [], []
     for m in range(traj.metrics["dist"].shape[1]):
-        fit = theory.fit_log_rate(traj.steps, traj.metrics["dist"][:, m], lo=lo, hi=hi)
+        dist = np.asarray(traj.metrics["dist"][:, m], dtype=np.float64)
+        a, b = _window(dist, lo, hi)
+        if m == 0:
+            out["window"] = [a, b]
+        fit = theory.fit_log_rate(traj.steps, dist, lo=a, hi=b)
         ratios.append(float(np.log(fit["rate"]) / np.log(predicted)))
         errors.append(abs(np.log(fit["rate"]) - np.log(predicted)) / abs(np.log(predicted)))
         if m == 0:
