@@ -589,3 +589,10 @@ def test_typed_prng_key_is_accepted():
         num_logs=5,
     )
     np.testing.assert_array_equal(new.params, old.params)
+
+
+def test_log_points_absurd_counts_are_fast_or_refused():
+    """10^6 points on a 100-step run build no 10^6-long array; 10^9 points are refused."""
+    np.testing.assert_array_equal(log_points(100, 10**6, "log"), np.arange(101))
+    with pytest.raises(ConfigError, match="num_logs"):
+        log_points(100, 10**9)

@@ -10,6 +10,9 @@ from implicitbias.errors import ConfigError
 
 Spacing = Literal["log", "linear"]
 
+MAX_LOG_POINTS = 1_000_000
+"""Most logged points of one trajectory (each holds the parameters of every member)."""
+
 
 def log_points(steps: int, num: int = 200, spacing: Spacing = "log") -> np.ndarray:
     """Sorted unique step indices in ``[0, steps]``, always including 0 and ``steps``.
@@ -29,8 +32,10 @@ def log_points(steps: int, num: int = 200, spacing: Spacing = "log") -> np.ndarr
     """
     if int(steps) < 1:
         raise ConfigError("steps", "an integer >= 1", steps)
-    if int(num) < 2:
-        raise ConfigError("num_logs", "an integer >= 2", num)
+    if not 2 <= int(num) <= MAX_LOG_POINTS:
+        raise ConfigError("num_logs", f"an integer from 2 to {MAX_LOG_POINTS}", num)
+    if int(num) >= int(steps) + 1:  # every step (without building a num-long array)
+        return np.arange(int(steps) + 1, dtype=np.int64)
     if spacing == "linear":
         raw = np.linspace(0, steps, num)
     elif spacing == "log":
