@@ -34,6 +34,8 @@ def log_points(steps: int, num: int = 200, spacing: Spacing = "log") -> np.ndarr
         raise ConfigError("steps", "an integer >= 1", steps)
     if not 2 <= int(num) <= MAX_LOG_POINTS:
         raise ConfigError("num_logs", f"an integer from 2 to {MAX_LOG_POINTS}", num)
+    if spacing not in ("log", "linear"):
+        raise ConfigError("spacing", "'log' or 'linear'", spacing, choices=["log", "linear"])
     if int(num) >= int(steps) + 1:  # every step (without building a num-long array)
         return np.arange(int(steps) + 1, dtype=np.int64)
     if spacing == "linear":
