@@ -237,3 +237,31 @@ def _numbers(tree):
     if isinstance(tree, dict):
         return {k: _numbers(v) for k, v in tree.items() if not k.endswith("_seconds")}
     return tree
+
+
+def test_resume_refuses_a_folder_another_process_is_writing(tmp_path, capsys, good_run):
+    from implicitbias.runs import store
+
+    folder = tmp_path / good_run.name
+    shutil.copytree(good_run, folder)
+    record = json.loads((folder / "results.json").read_text())
+    (folder / "results.json").write_text(json.dumps({**record, "status": "running"}))
+    holder = subprocess.Popen(  # another process holding the folder's lock
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+            str(folder / store.LOCK_FILE),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        code = main(["run", "--resume", str(folder)])
+        _one_line_error(capsys, code, "`--resume`", "another implicitbias process")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert main(["run", "--resume", str(folder)]) == 0  # the lock died with its process

@@ -98,8 +98,15 @@ def run(
         )
         store.write_config(folder, started)
         store.write_results_json(started)
-    if folder is not None and on_start is not None:
-        on_start(folder)
+    lock = store.run_lock(folder) if folder is not None else nullcontext()
+    with lock:
+        if folder is not None and on_start is not None:
+            on_start(folder)
+        return _run_in(experiment, preset, config, folder)
+
+
+def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | None) -> Results:
+    """The body of :func:`run`, with the folder (if any) created and locked."""
     t0 = time.perf_counter()
     error: DivergenceError | None = None
     saving = checkpoints(folder / CHECKPOINTS) if folder is not None else nullcontext()

@@ -8,6 +8,7 @@ so an existing run is never overwritten; every file is written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
@@ -16,7 +17,7 @@ import re
 import secrets
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,39 @@ _METRIC_PREFIX = "metric/"
 def utc_stamp(now: _dt.datetime | None = None) -> str:
     now = now or _dt.datetime.now(_dt.UTC)
     return now.strftime("%Y%m%dT%H%M%SZ")
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a run folder while a process writes into it.
+
+    A second process (``run --resume`` on a folder that is still running) gets a
+    :class:`ConfigError` instead of training into the same folder. The lock is an ``flock``
+    on ``<folder>/.lock``; the operating system releases it when the process dies, so a
+    run killed with -9 can be resumed at once. Where ``fcntl`` is missing, nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    path = Path(folder) / LOCK_FILE
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ConfigError(
+                "--resume",
+                "a run folder that no other process is writing",
+                f"{folder} (another implicitbias process holds its lock)",
+            ) from None
+        yield
+    finally:
+        handle.close()
 
 
 def check_writable(root: str | Path) -> Path:
