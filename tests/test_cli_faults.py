@@ -265,3 +265,41 @@ def test_resume_refuses_a_folder_another_process_is_writing(tmp_path, capsys, go
         holder.kill()
         holder.wait()
     assert main(["run", "--resume", str(folder)]) == 0  # the lock died with its process
+
+
+def _disk_full(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_at_the_start_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from implicitbias.runs import store
+
+    monkeypatch.setattr(store, "write_config", _disk_full)
+    code = main(["run", "min-norm", "--preset", "smoke", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "No space left" in err, err
+    assert list(tmp_path.iterdir()) == []  # no empty run folder left behind
+
+
+def test_a_full_disk_at_the_end_keeps_the_run_resumable(tmp_path, capsys, monkeypatch):
+    from implicitbias.runs import store
+
+    monkeypatch.setattr(store, "save_into", _disk_full)
+    code = main(["run", "min-norm", "--preset", "smoke", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and "No space left" in err[-1] and "--resume" in err[-1], err
+    (folder,) = tmp_path.iterdir()
+    assert json.loads((folder / "results.json").read_text())["status"] == "running"
+    monkeypatch.undo()
+    assert main(["run", "--resume", str(folder)]) == 0
+    assert json.loads((folder / "results.json").read_text())["status"] == "ok"
+
+
+def test_an_unexpected_exception_is_one_line_without_traceback(capsys, monkeypatch):
+    monkeypatch.delenv("IMPLICITBIAS_DEBUG", raising=False)
+    monkeypatch.setattr(lab, "verify_plan", lambda *a: (_ for _ in ()).throw(KeyError("x\ny")))
+    code = main(["verify", "--only", "min-norm"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "internal error: KeyError" in err

@@ -57,3 +57,10 @@ class DivergenceError(ImplicitBiasError, FloatingPointError):
         super().__init__(message)
         self.divergence = divergence
         self.trajectory = trajectory
+
+
+class EnvironmentFailure(ImplicitBiasError):
+    """The machine, not the input, stopped the command (a full disk, missing memory); the
+    command line exits 1."""
+
+    exit_code = 1

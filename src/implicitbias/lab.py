@@ -27,7 +27,7 @@ from implicitbias.claims.verify import (
 )
 from implicitbias.config import Config
 from implicitbias.engine.checkpoint import checkpoints
-from implicitbias.errors import ConfigError, DivergenceError
+from implicitbias.errors import ConfigError, DivergenceError, EnvironmentFailure
 from implicitbias.experiments import get_experiment
 from implicitbias.experiments.registry import Experiment, all_claims
 from implicitbias.optim.spec import OptimizerSpec
@@ -96,8 +96,14 @@ def run(
             message="started; resume with `implicitbias "
             f"run --resume {folder}` if it was interrupted",
         )
-        store.write_config(folder, started)
-        store.write_results_json(started)
+        try:
+            store.write_config(folder, started)
+            store.write_results_json(started)
+        except OSError as exc:  # a full disk: leave nothing behind, run nothing
+            shutil.rmtree(folder, ignore_errors=True)
+            raise EnvironmentFailure(
+                f"cannot write into {out} ({exc.strerror or exc}); nothing was run"
+            ) from None
     lock = store.run_lock(folder) if folder is not None else nullcontext()
     with lock:
         if folder is not None and on_start is not None:
@@ -141,7 +147,15 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
             ]
         figures = experiment.figures(results) if (error is None and folder is not None) else {}
     if folder is not None:
-        store.save_into(results, folder, figures)
+        try:
+            store.save_into(results, folder, figures)
+        except OSError as exc:
+            _mark_resumable(experiment, preset, config, folder, f"saving failed: {exc}")
+            raise EnvironmentFailure(
+                f"could not save the run into {folder} ({exc.strerror or exc}); its "
+                "checkpoints are kept: free some space and run `implicitbias run --resume "
+                f"{folder}`"
+            ) from None
         if error is None:
             for relative, text in experiment.pages_of(results).items():
                 (folder / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +165,25 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
         error.path = results.path
         raise error
     return results
+
+
+def _mark_resumable(
+    experiment: Experiment, preset: str, config: Config, folder: Path, message: str
+) -> None:
+    """Best effort: leave the folder resumable (``running``) if its status cannot be written."""
+    try:
+        store.write_results_json(
+            Results(
+                experiment.name,
+                preset,
+                config.to_dict(),
+                path=folder,
+                status="running",
+                message=message + f"; resume with `implicitbias run --resume {folder}`",
+            )
+        )
+    except OSError:
+        pass
 
 
 def _diverged_results(experiment: Experiment, exc: DivergenceError) -> Results:

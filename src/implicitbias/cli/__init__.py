@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -68,6 +69,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `implicitbias run X --help | head`
         sys.stderr.close()
         return 0
+    except MemoryError:
+        print(
+            f"implicitbias {args.command}: error: out of memory; use smaller sizes "
+            "(see `implicitbias run EXPERIMENT --help` for each field's bounds)",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as exc:  # a full disk, a vanished folder: the environment, not the input
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"implicitbias {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if os.environ.get("IMPLICITBIAS_DEBUG"):
+            raise
+        print(
+            f"implicitbias {args.command}: internal error: {type(exc).__name__}: "
+            f"{(str(exc).splitlines() or [''])[0][:300]} "
+            "(a bug: please report it; IMPLICITBIAS_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(
             "interrupted: finish a run with `implicitbias run --resume RUN_DIR` "
