@@ -453,3 +453,15 @@ def test_dotted_hyperparameter_and_bad_hyperparameters_are_config_errors():
         dn.DiagonalNetConfig.make("smoke", {"optimizer": "gd(learning_rate=0.1)"})
     with pytest.raises(ConfigError):
         dn.DiagonalNetConfig.make("smoke", {"optimizer": "no_such_optimizer"})
+
+
+def test_claim_kinds_and_seeds():
+    by_name = {c.id.split("/")[1]: c for c in dn.CLAIMS}
+    # The lab's own derivations are implementation checks, reported apart.
+    assert {n for n, c in by_name.items() if c.kind == "self-check"} == {
+        "q-alpha-product",
+        "step-size",
+    }
+    # Every number depends on the data draw (X, w*): verify runs 5 seeds.
+    assert all(c.seeded for c in dn.CLAIMS)
+    assert all(c.expect == "holds" for c in dn.CLAIMS)

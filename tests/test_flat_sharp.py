@@ -228,6 +228,20 @@ def test_claims_evaluate_on_the_smoke_run(smoke):
     assert smoke.get("d1.noise.increase_z") > 3  # sigma 14 vs 0: measured ~9
 
 
+def test_claims_expectations_kinds_and_seeds():
+    by_name = {c.id.split("/")[1]: c for c in fs.CLAIMS}
+    # "rises with sigma" is a one-sided test of every step at the 5 % level, not z >= -2.
+    monotone = by_name["noise-flat-monotone"].criterion
+    assert (monotone.op, monotone.threshold) == (">=", pytest.approx(stats.norm.ppf(0.95), 1e-3))
+    assert by_name["stability-threshold"].kind == "self-check"
+    assert not by_name["stability-threshold"].seeded
+    refuted = {n for n, c in by_name.items() if c.expect == "refuted"}
+    assert refuted == {"noise-flat-monotone", "eta-flat", "sgd-small-batch-flat"}
+    # Walker starts, gradient noise and minibatches are random draws: 5 seeds in verify.
+    for name in ("noise-flat", "noise-flat-monotone", "eta-flat", "sgd-small-batch-flat"):
+        assert by_name[name].seeded, name
+
+
 # ------------------------------------------------------------------ another base optimizer
 @pytest.fixture(scope="module")
 def sign_descent(tmp_path_factory):

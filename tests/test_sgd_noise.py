@@ -138,6 +138,22 @@ def test_seed_claims_measured_and_theory_matches(seed000):
     assert ids["sgd-noise/seed-000-train"]["holds"] is True
     # Batch 1 has the HIGHER test MSE (theory: + tr(H_test Sigma)): the seed's claim fails.
     assert ids["sgd-noise/seed-000-test"]["measured"] > 0
+    # ... and that is what the lab expects: the claim is refuted, with its reason.
+    assert ids["sgd-noise/seed-000-test"]["expect"] == "refuted"
+    assert Outcome(**ids["sgd-noise/seed-000-test"]).status == "as expected"
+
+
+def test_claim_expectations_and_seeds():
+    by_name = {c.id.split("/")[1]: c for c in sn.CLAIMS}
+    refuted = {n for n, c in by_name.items() if c.expect == "refuted"}
+    assert refuted == {"seed-000-test", "seed-000-norm", "mlp-test-error-vs-noise"}
+    assert all("w_hat" in by_name[n].refuted_because for n in ("seed-000-test", "seed-000-norm"))
+    # The seed preset replays the seed's own data (z over 8 batched index streams); the MLP
+    # claims depend on one init and minibatch draw: 5 seeds in verify.
+    assert {n for n, c in by_name.items() if c.seeded} == {
+        "mlp-sharpness-vs-noise",
+        "mlp-test-error-vs-noise",
+    }
 
 
 def test_table_sampler_replays_rows_and_weights_pad():

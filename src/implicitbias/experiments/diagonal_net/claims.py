@@ -73,8 +73,11 @@ KEYS = (
 CLAIMS = (
     Claim(
         id=f"{NAME}/q-alpha",
-        statement="GD on w = u*u - v*v from u = v = alpha reaches the minimizer of Q_alpha "
-        "among interpolators, for every alpha of the sweep.",
+        statement="Woodworth et al. 2020, Theorem 1 (paraphrased): gradient flow on "
+        "w = u*u - v*v from u = v = alpha converges to the minimizer of Q_alpha among "
+        "interpolators; GD with small steps tracks it, for every alpha of the sweep. Lab's "
+        "criterion: relative distance <= 1 % (GD's finite step leaves a gap of first order "
+        "in eta, see step-size), in each of 5 data draws.",
         source=WOODWORTH,
         quantity="max over alphas of ||w_GD - w_Qalpha|| / ||w_Qalpha||",
         measure="square.max_dist_q",
@@ -83,11 +86,15 @@ CLAIMS = (
         also=("smoke",),
         applies=_square,
         requires=_GD + " and the square model is run",
+        seeded=True,
     ),
     Claim(
         id=f"{NAME}/q-alpha-product",
-        statement="GD on w = u+ v+ - u- v- (u = c alpha, v = alpha/c) reaches the "
-        "minimizer of Q_alpha_eff, alpha_eff = alpha sqrt((c^2+c^-2)/2).",
+        statement="The lab's derivation after Woodworth et al. 2020: GD on w = u+ v+ - u- v- "
+        "(u = c alpha, v = alpha/c) reaches the minimizer of Q_alpha_eff, alpha_eff = alpha "
+        "sqrt((c^2+c^-2)/2) (the product model's conserved u^2 - v^2 maps it onto the square "
+        "model). An implementation check of that derivation; tolerance 1 % as for q-alpha, in "
+        "each of 5 data draws.",
         source="derived in implicitbias.theory.diagonal, after " + WOODWORTH,
         quantity="max over alphas of ||w_GD - w_Qalpha_eff|| / ||w_Qalpha_eff||",
         measure="product.max_dist_q",
@@ -96,10 +103,15 @@ CLAIMS = (
         also=("smoke",),
         applies=_product,
         requires=_GD + " and the product model is run",
+        seeded=True,
+        kind="self-check",
     ),
     Claim(
         id=f"{NAME}/l1-falls",
-        statement="The distance of GD's solution to the min-l1 interpolator falls as alpha -> 0.",
+        statement="Woodworth et al. 2020 (Theorem 1 and its alpha -> 0 limit, paraphrased): "
+        "as alpha -> 0 the Q_alpha minimizer tends to the min-l1 interpolator. Lab's "
+        "criterion: GD's distance to it never rises from one alpha to the next smaller one, "
+        "in each of 5 data draws.",
         source=WOODWORTH,
         quantity="largest increase of ||w_GD - w_l1|| / ||w_l1|| from one alpha to the next "
         "smaller one, in units of its largest value (<= 0: it never rises)",
@@ -109,10 +121,13 @@ CLAIMS = (
         also=("smoke",),
         applies=_square,
         requires=_GD + " and the square model is run",
+        seeded=True,
     ),
     Claim(
         id=f"{NAME}/l1-limit",
-        statement="For small alpha GD's solution is close to the min-l1 interpolator.",
+        statement="Woodworth et al. 2020 (the alpha -> 0 limit of Theorem 1, paraphrased): "
+        "for small alpha GD's solution is close to the min-l1 interpolator. Lab's criterion: "
+        "within 5 % at the sweep's smallest alpha, in each of 5 data draws.",
         source=WOODWORTH,
         quantity="||w_GD - w_l1|| / ||w_l1|| at the smallest alpha",
         measure="square.dist_l1_at_smallest_alpha",
@@ -121,10 +136,13 @@ CLAIMS = (
         also=("smoke",),
         applies=_square,
         requires=_GD + " and the square model is run",
+        seeded=True,
     ),
     Claim(
         id=f"{NAME}/l2-limit",
-        statement="For large alpha GD's solution is the min-l2 interpolator.",
+        statement="Woodworth et al. 2020 (the alpha -> infinity, kernel limit of Theorem 1, "
+        "paraphrased): for large alpha GD's solution is the min-l2 interpolator. Lab's "
+        "criterion: within 1 % at the sweep's largest alpha, in each of 5 data draws.",
         source=WOODWORTH,
         quantity="||w_GD - w_l2|| / ||w_l2|| at the largest alpha",
         measure="square.dist_l2_at_largest_alpha",
@@ -133,11 +151,14 @@ CLAIMS = (
         also=("smoke",),
         applies=_square,
         requires=_GD + " and the square model is run",
+        seeded=True,
     ),
     Claim(
         id=f"{NAME}/step-size",
-        statement="GD's gap to the Q_alpha minimizer is a finite-step effect, first "
-        "order in the step eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2).",
+        statement="The lab's derivation (implicitbias.theory.diagonal.gd_effective_alpha): "
+        "GD's gap to the Q_alpha minimizer is a finite-step effect, first order in the step "
+        "eta (each step scales u_i v_i by 1 - 4 eta^2 g_i^2). An implementation check; "
+        "criterion |p - 1| <= 0.1, in each of 5 data draws.",
         source=STEP_SOURCE,
         quantity="|p - 1|, p the exponent of gap ~ eta^p between the largest and smallest step "
         "of the step-size study (every step size runs steps / min(fraction) steps, so the "
@@ -148,5 +169,7 @@ CLAIMS = (
         also=("smoke",),
         applies=_step_size,
         requires="the optimizer is plain constant-step gd and step_study is on",
+        seeded=True,
+        kind="self-check",
     ),
 )

@@ -28,8 +28,8 @@ POWER = "Power et al. 2022 (arXiv:2201.02177)"
 LIU = "Liu et al. 2022 (Omnigrok, arXiv:2210.01117)"
 LEE = "Lee et al. 2024 (Grokfast, arXiv:2405.20233)"
 SEED = "seed 000, section 7"
-_MAIN = {"quick": "quick", "full": "default"}
-_FULL = {"full": "default"}
+_MAIN = {"quick": "quick", "full": "default-seeds"}
+_FULL = {"full": "default-seeds"}
 
 KEYS = (
     "data.chance",
@@ -101,7 +101,7 @@ CLAIMS = (
         measure="seeds.ratio",
         criterion=Criterion(">=", 5.0),
         presets=_MAIN,
-        also=("smoke",),
+        also=("smoke", "default"),
     ),
     # About weight decay: Omnigrok's explanation is the decay shrinking the norm.
     Claim(
@@ -115,7 +115,7 @@ CLAIMS = (
         measure="seeds.norm_ratio_transition",
         criterion=Criterion("<", 1.0),
         presets=_MAIN,
-        also=("smoke",),
+        also=("smoke", "default"),
         applies=_decays,
         requires=_DECAY,
     ),
@@ -130,7 +130,7 @@ CLAIMS = (
         measure="no_wd.max_test_acc_all_seeds",
         criterion=Criterion("<", THRESHOLD),
         presets=_FULL,
-        also=("smoke",),
+        also=("smoke", "default"),
         applies=has_control,
         requires=_CONTROL,
     ),
@@ -179,7 +179,7 @@ CLAIMS = (
         measure="seeds.test_acc_at_train_99",
         criterion=Criterion("<=", 0.05),
         presets=_MAIN,
-        also=("smoke",),
+        also=("smoke", "default"),
     ),
     Claim(
         id=f"{NAME}/seed-000-10x",
@@ -190,7 +190,7 @@ CLAIMS = (
         measure="seeds.ratio",
         criterion=Criterion(">=", 10.0),
         presets=_MAIN,
-        also=("smoke",),
+        also=("smoke", "default"),
     ),
     Claim(
         id=f"{NAME}/seed-000-sharp",
@@ -204,6 +204,6 @@ CLAIMS = (
         measure="seeds.rise_over_plateau",
         criterion=Criterion("<", 1.0),
         presets=_MAIN,
-        also=("smoke",),
+        also=("smoke", "default"),
     ),
 )

@@ -113,17 +113,16 @@ def _deep_vs_shallow(by_count) -> dict[str, Any]:
 def _deep_vs_shallow_per_seed(small, refs) -> dict[str, Any]:
     """:func:`_deep_vs_shallow` for each seed alone (its own truth, mask and minimizer), at
     the fewest observations: one error ratio and one effective-rank ratio per seed."""
-    fewest = min(m["count"] for m in small)
     errors, eranks = [], []
     for seed in sorted({m["seed"] for m in small}):
-        rows = [m for m in small if m["seed"] == seed and m["count"] == fewest]
+        mine = [m for m in small if m["seed"] == seed]
+        fewest = min(m["count"] for m in mine)
+        rows = [m for m in mine if m["count"] == fewest]
         deep = [m["final"] for m in rows if m["depth"] >= 3]
         two = [m["final"] for m in rows if m["depth"] == 2]
         if not deep or not two:
             continue
         ref = refs[rows[0]["problem"]]
         for key, out in (("relative_error", errors), ("effective_rank", eranks)):
-            out.append(
-                max(f[key] for f in deep) / min(min(f[key] for f in two), ref[key])
-            )
+            out.append(max(f[key] for f in deep) / min(min(f[key] for f in two), ref[key]))
     return {"per_seed_error_ratio": errors, "per_seed_erank_ratio": eranks}
