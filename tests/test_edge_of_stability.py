@@ -492,3 +492,57 @@ def test_smoke_preset_writes_a_run_folder(tmp_runs):
         0.0838823731, abs=1e-8
     )
     assert results.get("eos.max_abs_median_ratio_minus_1") == pytest.approx(0.0711775803, abs=1e-8)
+
+
+# ------------------------------------------------------------------ Lanczos residual
+
+
+def _dense_at_final(members, b=0):
+    X, Y, _ = _tiny()
+    final = jax.tree.map(lambda a: jnp.asarray(a[b]), members.final)
+    H = exact_hessian(lambda p: mse_loss(p, X, Y, "tanh"), final)
+    return np.linalg.eigh(H)
+
+
+def test_ritz_residual_is_the_dense_residual():
+    """``ritz_residual`` is ||Hv - theta v|| with H the dense Hessian, for any (theta, v)."""
+    from implicitbias.experiments.edge_of_stability.probes import ritz_residual
+
+    X, Y, params = _tiny()
+
+    def loss(p):
+        return mse_loss(p, X, Y, "tanh")
+
+    H = exact_hessian(loss, params)
+    v = np.array(jax.random.normal(jax.random.PRNGKey(9), (H.shape[0],), jnp.float64))
+    v /= np.linalg.norm(v)
+    theta = float(v @ H @ v)
+    got = float(ritz_residual(loss, params, jnp.asarray(theta), jnp.asarray(v)))
+    assert got == pytest.approx(np.linalg.norm(H @ v - theta * v), rel=1e-10)
+
+
+def test_in_loop_lanczos_residual_against_a_dense_eigendecomposition():
+    """The in-loop estimate's reported residual: ~0 with a complete Krylov space (and the
+    estimate is then the dense top eigenvalue); after 3 steps it is large, and some dense
+    eigenvalue lies within it of the estimate (Krylov-Bogoliubov)."""
+    full = _tiny_members(learning_rates=(0.5,), momentum_learning_rates=())
+    w, _ = _dense_at_final(full)
+    assert full.sharpness[0, -1] == pytest.approx(w[-1], rel=1e-10)
+    assert full.residual[0, -1] <= 1e-8 * w[-1]
+
+    X, Y, params = _tiny()
+    cfg = EdgeOfStabilityConfig(
+        steps=10,
+        sharpness_every=5,
+        lanczos_iters=3,
+        flow=False,
+        learning_rates=(0.5,),
+        momentum_learning_rates=(),
+    )
+    dirs = jnp.ones((2, ravel_pytree(params)[0].size)) / 10.0
+    short = training.train_members(cfg, X, Y, params, dirs)
+    w, _ = _dense_at_final(short)
+    tracked, res = short.sharpness[0, -1], short.residual[0, -1]
+    assert res > 1e-4 * w[-1]  # 3 of 38 Krylov steps: not converged, and it says so
+    assert np.min(np.abs(w - tracked)) <= res * (1 + 1e-9)
+    assert tracked <= w[-1] * (1 + 1e-12)  # a Ritz value never exceeds lambda_max

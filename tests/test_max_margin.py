@@ -340,13 +340,14 @@ def test_smoke_measures_the_default_claims(smoke):
     assert len(expected) == 6
     assert [o["id"] for o in smoke.claims] == [c.id for c in expected]
     for claim, outcome in zip(expected, smoke.claims, strict=True):
-        assert outcome["error"] is None, claim.id
         value = claim.value(smoke)
         again = evaluate(claim, smoke)
         assert again.holds is outcome["holds"]
         if math.isnan(value):
-            assert math.isnan(outcome["measured"]) and outcome["holds"] is False
+            # no number to judge (e.g. neither route reached 0.1 degree in 3000 steps)
+            assert outcome["measured"] is None and "measured nan" in outcome["error"], claim.id
         else:
+            assert outcome["error"] is None, claim.id
             assert outcome["measured"] == value
             assert outcome["holds"] is claim.criterion.holds(value)
 
@@ -589,21 +590,64 @@ def test_fits_recover_the_geometry_of_a_synthetic_trajectory():
     assert fit["r2"] == pytest.approx(1.0, abs=1e-12)
 
 
+def test_rate_exponent_known_answers():
+    """angle = c (log t)^k exactly gives the exponent k (the direction-rate claim reads the
+    largest over inits): k = -1 is the 1/log t rate, k = 0 a gap that does not close; an
+    angle of 0 on the tail makes it NaN, which the claim's criterion refuses."""
+    cfg = MaxMarginConfig.make("default", {"steps": 10**6})
+    steps = np.r_[0, np.unique(np.round(np.geomspace(1, 1e6, 120)).astype(np.int64))]
+    log_t = np.log(np.maximum(steps, 2).astype(float))
+    angle = np.stack([30 / log_t, 7 * log_t**-0.3, np.full_like(log_t, 4.0)], axis=1)
+    traj = types.SimpleNamespace(steps=steps, metrics={"angle": angle, "norm": angle})
+    out = _fits(cfg, traj, types.SimpleNamespace(l2_margin=1.0))
+    got = [f["angle_exponent"] for f in out["per_init"]]
+    assert got == pytest.approx([-1.0, -0.3, 0.0], abs=1e-9)
+    assert out["max_angle_exponent"] == pytest.approx(0.0, abs=1e-9)
+    claim = next(c for c in CLAIMS if c.id == "max-margin/direction-rate")
+    assert claim.criterion.holds(-1.0) and not claim.criterion.holds(-0.3)
+    angle[-1, 0] = 0.0
+    out = _fits(
+        cfg,
+        types.SimpleNamespace(steps=steps, metrics={"angle": angle, "norm": angle}),
+        types.SimpleNamespace(l2_margin=1.0),
+    )
+    assert math.isnan(out["max_angle_exponent"])
+
+
+def test_seed_reproductions_are_expected_refuted_and_not_seeded():
+    by_id = {c.id.split("/")[1]: c for c in CLAIMS}
+    for name in ("seed-000", "seed-004"):
+        assert by_id[name].expect == "refuted" and by_id[name].refuted_because, name
+    assert by_id["seed-004-svc"].expect == "holds"
+    assert not any(by_id[n].seeded for n in ("seed-000", "seed-004", "seed-004-svc"))
+    asymptotic = ("direction", "direction-rate", "gap-inv-log", "norm-log", "norm-slope")
+    assert all(by_id[n].seeded for n in (*asymptotic, "normalized-speedup"))
+
+
 # ------------------------------------------------------------------ the long preset
 
 
 @pytest.mark.slow
 def test_long_preset_claims():
-    """10^7 steps (80-120 s on 2 CPU cores). Measured: angle ratio 0.81, R^2 0.98 (angle)
-    and 0.9998 (norm), slope error 0.05, speedup >= 10^3.05 (a lower bound), final angles
-    7.5-8.3 degrees. The asymptotic claims (Soudry et al.; Nacson et al.) hold; the
-    1-degree one does not at this budget (the gap closes like 1/log t)."""
+    """10^7 steps (80-120 s on 2 idle CPU cores). Measured (seed 0): angle ratio 0.81, rate
+    exponents -1.18..-0.66 (max -0.66), R^2 0.98 (angle) and 0.9998 (norm), slope error
+    0.05, speedup >= 10^3.05 (a lower bound), final angles 7.5-8.3 degrees: the asymptotic
+    claims (Soudry et al.; Nacson et al.) hold although the direction is still degrees off."""
     res = lab.run("max-margin", "long", out=None)
     got = {o["id"].split("/")[1]: o for o in res.claims}
-    for name in ("direction", "gap-inv-log", "norm-log", "norm-slope", "normalized-speedup"):
+    for name in (
+        "direction",
+        "direction-rate",
+        "gap-inv-log",
+        "norm-log",
+        "norm-slope",
+        "normalized-speedup",
+    ):
         assert got[name]["holds"] is True, (name, got[name]["measured"])
-    assert got["direction-1deg"]["holds"] is False
-    assert got["direction-1deg"]["measured"] > 5
+    # far from the SVM direction at 10^7 steps, yet closing at the 1/log t rate
+    assert res.get("main.max_final_angle") > 5
+    exponents = [f["angle_exponent"] for f in res.get("fits.per_init")]
+    assert max(exponents) == res.get("fits.max_angle_exponent") <= -0.5
     assert set(res.get("speedup_to_tenth_degree.kind")) == {
         "lower bound: GD did not reach 0.1 degree within the budget"
     }
@@ -645,13 +689,11 @@ def test_heavy_ball_in_the_cli_syntax_equals_a_numpy_loop():
             w = w - lr * v
         np.testing.assert_allclose(res.get("main.final_w")[k], w, rtol=1e-9, atol=0)
     got = {o["id"].split("/")[1]: o for o in res.claims}
-    for name in ("direction", "direction-1deg"):
-        assert got[name]["error"] is None and got[name]["reason"] is None, name
-        assert got[name]["measured"] == pytest.approx(
-            res.get("fits.max_tail_angle_ratio" if name == "direction" else "main.max_final_angle"),
-            rel=1e-15,
-        )
-    for name in ("gap-inv-log", "norm-log", "norm-slope", "normalized-speedup"):
+    assert got["direction"]["error"] is None and got["direction"]["reason"] is None
+    assert got["direction"]["measured"] == pytest.approx(
+        res.get("fits.max_tail_angle_ratio"), rel=1e-15
+    )
+    for name in ("direction-rate", "gap-inv-log", "norm-log", "norm-slope", "normalized-speedup"):
         assert got[name]["measured"] is None, name
         assert got[name]["reason"].startswith("not applicable: applies only when"), name
         assert "gd (or sgd) with a constant step" in got[name]["reason"], name

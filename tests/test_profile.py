@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from implicitbias import lab
+from implicitbias.claims.claim import evaluate
 from implicitbias.errors import ConfigError
 from implicitbias.experiments.profile import claims as profile_claims
 from implicitbias.experiments.profile import optimizer_keys
@@ -98,17 +99,50 @@ def test_report_scalars_mean_spread_and_nearest_counts():
     assert out["nearest"]["counts"] == {"l1": 0, "l2": 2, "linf": 1}
 
 
-def test_nearest_fraction_claim_fails_when_one_dataset_disagrees():
+def _vectors_results(final: dict, first: dict) -> Results:
+    """A profile whose margin-vectors entry for gd has these final and first-step angles."""
+    refs = ("l1", "l2", "linf")
+    measures = [Measure(f"angle_{r}", r, np.asarray(final[r], float)) for r in refs]
+    measures += [Measure(f"first_angle_{r}", r, np.asarray(first[r], float)) for r in refs]
+    names = [refs[int(i)] for i in np.argmin([final[r] for r in refs], axis=0)]
     results = Results()
     results.scalars = {
         "optimizers": {"gd": {"label": "gd", "spec": {"name": "gd", "hparams": {}}}},
         "probes": {
-            "margin-vectors": {"optimizers": {"gd": _report([5, 6], nearest=["l2", "linf"])}}
+            "margin-vectors": {
+                "optimizers": {
+                    "gd": ProbeReport(measures, nearest=names, references=refs).to_scalars()
+                }
+            }
         },
     }
+    return results
+
+
+def test_direction_claim_is_per_dataset_and_needs_nearest_and_progress():
+    """Dataset 0 ends nearest l2 and moved toward it (lead 4 = min(12, 20, 30) - 8); dataset 1
+    ends nearest l2 but its first step was already nearer l2 (lead 5 - 9 = -4); dataset 2
+    ends nearest l_inf (lead 7 - 10 = -3)."""
+    results = _vectors_results(
+        final={"l1": [20, 25, 30], "l2": [8, 9, 10], "linf": [30, 40, 7]},
+        first={"l1": [1, 1, 1], "l2": [12, 5, 40], "linf": [1, 1, 1]},
+    )
     claim = next(c for c in profile_claims.CLAIMS if c.id == "profile/gd-l2")
-    assert claim.value(results) == 0.5
-    assert not claim.criterion.holds(claim.value(results))
+    assert claim.values(results) == [4.0, -4.0, -3.0]
+    outcome = evaluate(claim, results)
+    assert outcome.held == 1 and outcome.verdict == "flips"
+    nan = _vectors_results(
+        final={"l1": [20, 20], "l2": [float("nan"), 8], "linf": [30, 30]},
+        first={"l1": [1, 1], "l2": [40, 40], "linf": [1, 1]},
+    )
+    outcome = evaluate(claim, nan)  # a NaN dataset fails; the other holds
+    assert outcome.held == 1 and outcome.verdict == "flips"
+
+
+def test_self_checks_are_marked():
+    kinds = {c.id: c.kind for c in profile_claims.CLAIMS}
+    assert kinds["profile/gd-min-l2"] == kinds["profile/pnorm-gd-bregman"] == "self-check"
+    assert kinds["profile/gd-l2"] == "finding"
 
 
 def test_learning_rate_in_a_spec_fixes_that_optimizers_step(tmp_path):
@@ -148,9 +182,12 @@ def test_a_nan_seed_fails_a_per_seed_bound_wherever_it_is(nan_at):
         },
     }
     claim = next(c for c in profile_claims.CLAIMS if c.id == "profile/gd-edge-of-stability")
-    assert not claim.criterion.holds(claim.value(results))
+    outcome = evaluate(claim, results)
+    assert not claim.criterion.holds(claim.values(results)[nan_at])
+    assert outcome.held == 1 and outcome.verdict == "flips"
     values[nan_at] = 1.05
     results.scalars["probes"]["stability"]["optimizers"]["gd"] = ProbeReport(
         [Measure("sharpness_ratio", "S eta/2", values)]
     ).to_scalars()
-    assert claim.value(results) == pytest.approx(0.05)
+    assert claim.values(results) == pytest.approx([0.05, 0.02] if nan_at == 0 else [0.01, 0.05])
+    assert evaluate(claim, results).verdict == "holds"

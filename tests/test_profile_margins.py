@@ -247,6 +247,27 @@ def test_gd_vectors_matches_an_independent_gradient_descent(reports, cfg):
     assert report.measures[0].values[0] == pytest.approx(expected, abs=1e-6)
 
 
+def test_first_step_angles_are_those_of_the_first_gradient(reports, cfg):
+    """From w0 = 0 GD's first step is along -grad L(0) = mean_i y_i x_i (any step size): the
+    probe's first-step angles (the baseline of the margin claims) are that direction's
+    angles to the references, on every dataset. The matrix probe reports them too."""
+    report = reports(margin_vectors, "gd")
+    values = {m.quantity: np.asarray(m.values) for m in report.measures}
+    for k in range(cfg.seeds):
+        s = data.vector_set(cfg.seed, k)
+        g = (s.y[:, None] * s.X).mean(axis=0)
+        for i, r in enumerate(REFS):
+            assert values[f"first_angle_{r}"][k] == pytest.approx(
+                angle_degrees(g, s.refs[i]), abs=1e-6
+            )
+    # GD moved toward l2 from its first step on every smoke dataset
+    assert np.all(values["angle_l2"] < values["first_angle_l2"])
+    muon = {m.quantity: np.asarray(m.values) for m in reports(margin_matrices, "muon").measures}
+    for n in mm.MATRIX_NORMS:
+        assert muon[f"first_angle_{n}"].shape == (cfg.seeds,)
+        assert np.all(np.isfinite(muon[f"first_angle_{n}"]))
+
+
 def test_sign_gd_vectors_ends_nearest_linf(reports):
     """Measured at smoke: 8.4 and 3.3 degrees from l_inf with the decaying step."""
     report = reports(margin_vectors, "sign_gd")

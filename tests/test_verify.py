@@ -274,3 +274,19 @@ def test_runs_start_longest_first_from_the_last_verify_and_eta_uses_its_times(
     assert seen[0].eta is None  # c, not yet run, has no estimate
     assert [p.eta for p in seen[1:]] == pytest.approx([55.0, 5.0, 0.0])
     assert [p.claims_done for p in seen] == [0, 1, 2, 3]
+
+
+def test_an_expected_flip_is_as_expected_only_while_it_flips():
+    flips = dict(expect="flips", refuted_because="one-support-vector draws", seeded=True)
+    mixed = evaluate(_claim(lambda r: [0.5, 2.0], **flips), Results())
+    assert (mixed.verdict, mixed.status) == ("flips", "as expected")
+    every = evaluate(_claim(lambda r: [0.5, 0.5], **flips), Results())
+    none = evaluate(_claim(lambda r: [2.0, 2.0], **flips), Results())
+    assert every.status == none.status == "UNEXPECTED"
+    s = Summary.of([mixed, every])
+    assert s.line() == (
+        "1 as expected (0 hold, 0 refuted as expected, 1 flip between seeds as expected), "
+        "1 unexpected, 0 errors"
+    )
+    with pytest.raises(ValueError, match="seeded"):
+        _claim("k", expect="flips", refuted_because="r")

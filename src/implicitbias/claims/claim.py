@@ -27,9 +27,9 @@ import numpy as np
 
 from implicitbias.runs.results import Results
 
-EXPECTATIONS = ("holds", "refuted")
+EXPECTATIONS = ("holds", "refuted", "flips")
 KINDS = ("finding", "self-check")
-EXPECTED_VERDICT = {"holds": "holds", "refuted": "does not hold"}
+EXPECTED_VERDICT = {"holds": "holds", "refuted": "does not hold", "flips": "flips"}
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -80,15 +80,19 @@ class Claim:
             error.
         requires: in words, when the claim applies (``"optimizer is gd"``); shown as the
             reason of a *not applicable* verdict.
-        expect: the verdict the lab expects on its presets: ``"holds"``, or ``"refuted"``
-            for a statement the lab measured not to hold.
-        refuted_because: for ``expect="refuted"``, the reason the lab established, in one
-            line (required then, empty otherwise).
+        expect: the verdict the lab expects on its presets: ``"holds"``, ``"refuted"`` for
+            a statement the lab measured not to hold, or ``"flips"`` for a seeded claim the
+            lab measured to hold on some draws and not on others (a refutation of the
+            statement for every draw, kept apart so that a change in either direction, to
+            all seeds holding or to none, is UNEXPECTED).
+        refuted_because: for ``expect="refuted"`` or ``"flips"``, the reason the lab
+            established, in one line (required then, empty otherwise).
         kind: ``"finding"`` (an empirical statement from a source) or ``"self-check"`` (an
             algebraic identity or an implementation check, reported in its own section).
         seeded: the measurement depends on a random draw (data, init, SGD noise) and the
             run holds a single draw; ``verify`` then runs the preset once per seed
-            (``seed`` = 0 .. SEEDS-1) and combines the verdicts. A measure that already
+            (``seed`` = base+1 .. base+SEEDS-1 besides the preset's own) and combines the
+            verdicts. A measure that already
             returns one value per seed (a batched run) leaves this ``False``.
     """
 
@@ -114,10 +118,13 @@ class Claim:
             raise ValueError(f"`measure` of {self.id}: a results key or a callable")
         if self.expect not in EXPECTATIONS:
             raise ValueError(f"`expect` of {self.id}: one of {EXPECTATIONS}, got {self.expect!r}")
-        if (self.expect == "refuted") != bool(self.refuted_because):
+        if (self.expect != "holds") != bool(self.refuted_because):
             raise ValueError(
-                f"`refuted_because` of {self.id}: required exactly when expect='refuted'"
+                f"`refuted_because` of {self.id}: required exactly when expect is "
+                "'refuted' or 'flips'"
             )
+        if self.expect == "flips" and not self.seeded:
+            raise ValueError(f"`expect` of {self.id}: 'flips' only for a seeded claim")
         if self.kind not in KINDS:
             raise ValueError(f"`kind` of {self.id}: one of {KINDS}, got {self.kind!r}")
 

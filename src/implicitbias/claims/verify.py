@@ -258,6 +258,7 @@ class Summary:
     as_expected: int
     held: int
     refuted: int
+    flipped: int
     unexpected: int
     errors: int
     not_applicable: int
@@ -270,15 +271,17 @@ class Summary:
             as_expected=len(ok),
             held=sum(o.verdict == "holds" for o in ok),
             refuted=sum(o.verdict == "does not hold" for o in ok),
+            flipped=sum(o.verdict == "flips" for o in ok),
             unexpected=sum(o.status == "UNEXPECTED" for o in outcomes),
             errors=sum(o.verdict == "error" for o in outcomes),
             not_applicable=sum(o.verdict == "not applicable" for o in outcomes),
         )
 
     def line(self) -> str:
+        flips = f", {self.flipped} flip between seeds as expected" if self.flipped else ""
         text = (
             f"{self.as_expected} as expected ({self.held} hold, {self.refuted} refuted as "
-            f"expected), {self.unexpected} unexpected, {self.errors} errors"
+            f"expected{flips}), {self.unexpected} unexpected, {self.errors} errors"
         )
         return text + (f", {self.not_applicable} not applicable" if self.not_applicable else "")
 

@@ -5,7 +5,9 @@ Both run inside the engine's compiled program (:class:`~implicitbias.engine.Prob
 * :func:`sharpness_probe`, at the steps ``t = 0, every, ..., steps``: the sharpness
   :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta_t))` by Lanczos with full reorthogonalization
   (:func:`implicitbias.diagnostics.lanczos`), warm-started from the previous top
-  eigenvector, which the probe state carries (and the checkpoints keep). With per-layer
+  eigenvector, which the probe state carries (and the checkpoints keep), and the residual
+  :math:`\\lVert Hv - Sv\\rVert` of that estimate (one more Hessian-vector product,
+  ``sharpness_residual``; :func:`ritz_residual`). With per-layer
   gradient multipliers ``S`` it also tracks :math:`\\lambda_{\\max}(S^{1/2} H S^{1/2})`, the
   sharpness that governs the stability of GD on the scaled gradient.
 * :func:`seed_estimator_probe`, at ``t = 1, every + 1, ...``, i.e. right after the update
@@ -59,7 +61,10 @@ def _sharpness(
         return mse(p, data, activation=activation)
 
     res = lanczos(loss, params, k=1, num_iters=iters, key=k, v0=u[0])
-    values = {"sharpness": res.eigenvalues[0]}
+    values = {
+        "sharpness": res.eigenvalues[0],
+        "sharpness_residual": ritz_residual(loss, params, res.eigenvalues[0], res.eigenvectors[0]),
+    }
     if not preconditioned:
         return values, res.eigenvectors[:1]
     # Hessian of q -> L(S^{1/2} q) at q = S^{-1/2} theta: S^{1/2} H S^{1/2}.
@@ -75,6 +80,20 @@ def _sharpness(
     )
     values["preconditioned_sharpness"] = pre.eigenvalues[0]
     return values, jnp.stack([res.eigenvectors[0], pre.eigenvectors[0]])
+
+
+def ritz_residual(loss, params, value: jax.Array, vector: jax.Array) -> jax.Array:
+    """:math:`\\lVert Hv - \\theta v\\rVert` of a Ritz pair ``(theta, v)`` (``v`` flat, unit),
+    by one more Hessian-vector product.
+
+    For a symmetric ``H`` some eigenvalue lies within this distance of ``theta`` (the
+    Krylov-Bogoliubov bound; Parlett, *The Symmetric Eigenvalue Problem*). A residual that
+    is large next to ``theta`` says the estimate has not converged; a small one says it is
+    close to *an* eigenvalue (the top one when ``v`` has not missed the top eigenvector).
+    """
+    unravel = ravel_pytree(params)[1]
+    hv = ravel_pytree(hvp(loss, params, unravel(vector)))[0]
+    return jnp.linalg.norm(hv - value * vector)
 
 
 def sharpness_probe(

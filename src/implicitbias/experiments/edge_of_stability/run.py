@@ -70,7 +70,7 @@ def run(cfg: EdgeOfStabilityConfig) -> Results:
     results.scalars["divergences"] = _divergences(m, members)
     results.scalars["eos"] = aggregate(members)
     _metrics(cfg, results, m, members)
-    _lanczos_check(cfg, results, X, Y, m.final, m.sharpness[:, -1])
+    _lanczos_check(cfg, results, X, Y, m.final, m.sharpness, m.residual)
     _seed_estimator(results, m.seed_estimator, m.sharpness[:, :-1], members, seed_dirs)
     if cfg.flow and plain_gd(cfg.optimizer):
         _flow(cfg, results, X, Y, params, m.loss, members)
@@ -139,6 +139,7 @@ def _metrics(cfg, results: Results, m: Members, members: list[dict]) -> None:
     results.metrics.update(
         loss=m.loss.T,
         sharpness=at(s_steps, m.sharpness),
+        sharpness_residual=at(s_steps, m.residual),
         seed_estimator=at(s_steps[:-1] + 1, m.seed_estimator[..., 0]),
         seed_estimator_exact=at(s_steps[:-1] + 1, m.seed_estimator[..., 1]),
     )
@@ -151,18 +152,41 @@ def _metrics(cfg, results: Results, m: Members, members: list[dict]) -> None:
     )
 
 
-def _lanczos_check(cfg, results, X, Y, final, tracked) -> None:
-    """Final in-trajectory (warm-started) Lanczos sharpness vs an independent reference."""
+def _lanczos_check(cfg, results, X, Y, final, sharpness, residual) -> None:
+    """The in-trajectory (warm-started) Lanczos sharpness: the final estimate against an
+    independent reference at the same parameters (the final ones: the probe's last call is
+    at ``t = steps``, on the parameters the run returns), and every estimate's own residual
+    :math:`\\lVert Hv - Sv\\rVert / S`."""
+    tracked = sharpness[:, -1]
     ref, method = reference_top_eigenvalues(X, Y, cfg.activation, final, cfg.exact_max_params)
     err = np.abs(tracked - ref) / np.abs(ref)
     finite = np.isfinite(err)  # diverged members have no Hessian to compare
+    rel_res = np.abs(residual) / np.abs(sharpness)
+    final_res = rel_res[:, -1]
+    steps = len(residual[0])
+    half = np.arange(steps) >= (steps - 1) / 2
+    ok = np.all(np.isfinite(rel_res), axis=1)
+
+    def worst(a):
+        return float(np.max(a)) if a.size and np.all(np.isfinite(a)) else float("nan")
+
     results.scalars["lanczos_check"] = {
         "method": method,
+        "lanczos_iters": cfg.lanczos_iters,
         "reference": ref.tolist(),
         "tracked": tracked.tolist(),
         "rel_error": err.tolist(),
         "members_compared": int(finite.sum()),
         "max_rel_error": float(np.max(err[finite])) if finite.any() else float("nan"),
+        # ||Hv - Sv|| / S of the final estimate (some eigenvalue lies within it) and the
+        # largest over the second half of the run, per member; the max over finite members.
+        "tracked_rel_residual": final_res.tolist(),
+        "max_rel_residual": worst(final_res[finite]),
+        "rel_residual_second_half": [float(np.max(r[half])) for r in rel_res],
+        "max_rel_residual_second_half": worst(rel_res[ok][:, half]),
+        "median_rel_residual_second_half": float(np.median(rel_res[ok][:, half]))
+        if ok.any()
+        else float("nan"),
     }
 
 

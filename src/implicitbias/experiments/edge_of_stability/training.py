@@ -44,6 +44,8 @@ class Members:
         etas: ``(B,)`` step sizes.
         loss: ``(B, steps + 1)`` loss at every step.
         sharpness: ``(B, estimates + 1)`` at ``t = 0, every, ..., steps``.
+        residual: ``(B, estimates + 1)``: :math:`\\lVert Hv - Sv\\rVert` of each of those
+            estimates (``v`` its Ritz vector).
         preconditioned: the same for :math:`S^{1/2} H S^{1/2}`, or ``None`` without ``S``.
         seed_estimator: ``(B, estimates, 2)`` at ``t = 1, every + 1, ...``: central
             differences (the seed's) and the exact product.
@@ -56,6 +58,7 @@ class Members:
     etas: np.ndarray
     loss: np.ndarray
     sharpness: np.ndarray
+    residual: np.ndarray
     preconditioned: np.ndarray | None
     seed_estimator: np.ndarray
     final: Any
@@ -180,6 +183,7 @@ def _collect(cfg, trajs, specs, preconditioned) -> Members:
         etas=np.asarray([e for _, etas in groups(cfg) for e in etas], np.float64),
         loss=metric("loss"),
         sharpness=metric("sharpness")[:, s_steps],
+        residual=metric("sharpness_residual")[:, s_steps],
         preconditioned=metric("preconditioned_sharpness")[:, s_steps] if preconditioned else None,
         seed_estimator=est[:, s_steps[:-1] + 1],
         final=jax.tree.map(lambda *a: np.concatenate(a), *[t.params for t in trajs]),

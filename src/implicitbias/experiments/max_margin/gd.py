@@ -77,9 +77,12 @@ def steps_to_reach(steps: np.ndarray, angle: np.ndarray, threshold: float) -> in
 def _fits(cfg, traj, svm) -> dict[str, Any]:
     """Tail fits: ||w|| = a log t + b, angle = a / log t + b, per init.
 
-    Also the ratio of the final angle to the angle where the tail starts (< 1: the
-    direction is still approaching), and the step at which the fitted angle curve would
-    reach 0.1 degree (an extrapolation, used only where GD did not get there itself).
+    Also the rate exponent ``k`` of ``angle ~ (log t)^k`` (the least-squares slope of
+    ``log angle`` against ``log log t`` on the tail: ``-1`` for the ``O(1/log t)`` rate of
+    Soudry et al. 2018, ``0`` for a gap that does not close), the ratio of the final angle
+    to the angle where the tail starts (< 1: the direction is still approaching), and the
+    step at which the fitted angle curve would reach 0.1 degree (an extrapolation, used only
+    where GD did not get there itself).
     """
     t = traj.steps.astype(np.float64)
     tail = t >= max(2.0, cfg.steps / 10**cfg.tail_decades)
@@ -89,6 +92,11 @@ def _fits(cfg, traj, svm) -> dict[str, Any]:
         angle = traj.metrics["angle"][tail, m]
         norm_fit = theory.fit_against(log_t, traj.metrics["norm"][tail, m])
         gap_fit = theory.fit_against(1.0 / log_t, angle)
+        exponent = (
+            float(np.polyfit(np.log(log_t), np.log(angle), 1)[0])
+            if np.all(np.isfinite(angle) & (angle > 0))
+            else float("nan")
+        )
         a, b = gap_fit["a"], gap_fit["b"]
         log10_reach = float(a / (0.1 - b) / np.log(10)) if a > 0 and b < 0.1 else float("inf")
         out.append(
@@ -96,6 +104,7 @@ def _fits(cfg, traj, svm) -> dict[str, Any]:
                 "norm_vs_log_t": norm_fit,
                 "angle_vs_inv_log_t": gap_fit,
                 "slope_times_gamma": norm_fit["a"] * svm.l2_margin,
+                "angle_exponent": exponent,
                 "tail_angle_ratio": float(angle[-1] / angle[0]),
                 "log10_steps_to_0p1deg_extrapolated": log10_reach,
             }
@@ -107,6 +116,8 @@ def _fits(cfg, traj, svm) -> dict[str, Any]:
         "min_r2_norm": float(min(f["norm_vs_log_t"]["r2"] for f in out)),
         "max_slope_error": float(max(abs(f["slope_times_gamma"] - 1) for f in out)),
         "max_tail_angle_ratio": float(max(f["tail_angle_ratio"] for f in out)),
+        # np.max: a NaN exponent (an angle of 0 or NaN on the tail) makes it NaN
+        "max_angle_exponent": float(np.max([f["angle_exponent"] for f in out])),
     }
 
 

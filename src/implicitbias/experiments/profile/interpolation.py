@@ -27,10 +27,13 @@ fallback here, ``spectral_gd`` reads it as a ``1 x d`` matrix (normalized GD), a
 
 **Step.** The shared rule (:func:`~implicitbias.experiments.profile.base.choose_step`): half
 the largest grid step at which every seed fits, fit meaning a relative residual
-:math:`\\lVert Xw - y\\rVert / \\lVert y\\rVert \\le 10^{-2}` (that is
-``loss <= 1e-4 loss(0)``, the sparsity probe's test). A tighter one is out of reach on the
-grid for sign methods with a constant step: sign GD and Lion end oscillating at a relative
-residual of 10-20 ``eta``, ``2e-3`` at best on the quick grid. The headline at every grid
+:math:`\\lVert Xw - y\\rVert / \\lVert y\\rVert \\le 10^{-6}` (:data:`FIT_TIGHT`: the model
+interpolates, so its distance to an interpolator is not the part of the fit still missing)
+when some grid step passes that in every seed, else :math:`\\le 10^{-2}` (:data:`FIT`, the
+sparsity probe's test): sign GD and Lion with a constant step end oscillating at a relative
+residual of 10-20 ``eta``, ``2e-3`` at best on the quick grid. With the 1e-2 test alone the
+full level chose a step at which one seed of p-norm GD had not converged (3.3e-3 from its
+min-l_p interpolator). The headline at every grid
 step is kept in ``arrays["dist_l2_by_step"]``.
 
 **Measures** (per seed): the relative distance :math:`\\lVert w - w_{\\ell_2}\\rVert /
@@ -72,8 +75,16 @@ from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.linear import least_squares
 from implicitbias.theory import bregman
 
+FIT_TIGHT = 1e-6
+"""A run interpolates when its relative residual ``||Xw - y|| / ||y||`` is at most
+``FIT_TIGHT``: three orders of magnitude below the 1e-3 at which the claims compare a
+solution with an interpolator, so that the distance measured is the one between
+interpolators, not the part of the fit still missing. The rule uses this test whenever some
+grid step passes it in every seed."""
 FIT = 1e-2
-"""A run fits when its relative residual ``||Xw - y|| / ||y||`` is at most ``FIT``."""
+"""The fallback test (an optimizer for which no grid step reaches :data:`FIT_TIGHT` in every
+seed, e.g. sign GD and Lion, which end oscillating at a relative residual of 10-20 ``eta``):
+a run fits when its relative residual is at most ``FIT``."""
 P_REFERENCE = 3.0
 """The ``p`` of the min-l_p reference for every optimizer other than ``pnorm_gd``."""
 P_DEFAULT = float(inspect.signature(pnorm_gd).parameters["p"].default)
@@ -163,6 +174,19 @@ def _residual(w: np.ndarray, ref: References) -> float:
         return float(np.linalg.norm(ref.X @ w - ref.y) / np.linalg.norm(ref.y))
 
 
+def fit_test(residual: np.ndarray) -> tuple[np.ndarray, str]:
+    """``(fits, words)`` for the ``(G, S)`` relative residuals: :data:`FIT_TIGHT` when some
+    grid step passes it in every seed, else :data:`FIT` (and the words say so)."""
+    residual = np.asarray(residual, np.float64)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(residual)
+        tight = finite & (residual <= FIT_TIGHT)
+        if np.all(tight, axis=1).any():
+            return tight, f"||Xw - y|| <= {FIT_TIGHT:g} ||y||"
+        loose = finite & (residual <= FIT)
+    return loose, f"||Xw - y|| <= {FIT:g} ||y||; no grid step reaches {FIT_TIGHT:g} in every seed"
+
+
 def measure(cfg: Any, spec: Any, description: str = "interpolation") -> ProbeReport:
     """Train every (grid step, seed) in one batch; measure at the chosen step."""
     setting = SETTINGS[cfg.level]
@@ -173,9 +197,9 @@ def measure(cfg: Any, spec: Any, description: str = "interpolation") -> ProbeRep
     w = train_grid(spec, grid, refs, setting.steps, description)
     G, S = w.shape[:2]
     residual = np.array([[_residual(w[g, s], refs[s]) for s in range(S)] for g in range(G)])
-    fits = np.isfinite(residual) & (residual <= FIT)
+    fits, words = fit_test(residual)
     final_loss = np.where(np.isfinite(residual), residual, np.inf) ** 2  # loss / loss(0)
-    step = choose_step(grid, fits, final_loss, fit_words=f"||Xw - y|| <= {FIT:g} ||y||")
+    step = choose_step(grid, fits, final_loss, fit_words=words)
     dist_by_step = np.array([[_rel(w[g, s], refs[s].l2) for s in range(S)] for g in range(G)])
     report = _report(w[step.index], refs, step, p, own, residual[step.index])
     report.notes.extend(range_note("dist_l2", dist_by_step, fits, grid))
@@ -253,8 +277,8 @@ PROBE = ProbeDef(
     levels=("smoke", "quick", "full"),
     rule=(
         "shared grid rule: half the stable step (the top of the first unbroken run of x2 grid "
-        "steps) at which every seed reaches "
-        f"||Xw - y|| <= {FIT:g} ||y||, from w = 0"
+        f"steps) at which every seed reaches ||Xw - y|| <= {FIT_TIGHT:g} ||y|| (else, when no "
+        f"grid step does, {FIT:g}), from w = 0"
     ),
     source=(
         "Gunasekar et al. 2018 (ICML), 'Characterizing implicit bias in terms of optimization "

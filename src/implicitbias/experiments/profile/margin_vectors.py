@@ -14,7 +14,9 @@ momentum -> l2 (Wang et al. 2022, NeurIPS). Adam's default ``eps = 1e-8`` is out
 et al.'s theorem: once the gradients fall below ``eps`` its steps become GD's.
 
 Measured: the angle of the final :math:`w` to each reference, the nearest reference per
-dataset, and (the headline) the angle to the nearest one.
+dataset, (the headline) the angle to the nearest one, and the angle of :math:`w_1` (after one
+step from 0) to each reference: the baseline that a run converging to a reference must beat
+(the first step of GD is along :math:`\sum_i y_i x_i`, already near some references).
 
 **Step rule** (:data:`RULE`; the same for every optimizer, and for ``margin-matrices``).
 Every base step of the grid, every dataset and, when the factory takes ``schedule`` and
@@ -238,6 +240,7 @@ def measure(cfg: Any, spec: OptimizerSpec, description: str = NAME) -> ProbeRepo
     pick = slice(start, start + S)
     angles = np.stack([traj.metrics[f"angle_{r}"][:, pick] for r in REFS], axis=-1)  # (L,S,3)
     final = angles[-1]
+    first_step = angles[int(np.flatnonzero(traj.steps == 1)[0])]  # (S, 3): after one step
     every = np.stack([traj.metrics[f"angle_{r}"][-1] for r in REFS], axis=-1)  # (K*G*S, 3)
     with np.errstate(invalid="ignore"):
         nearest_angle = np.min(final, axis=1)
@@ -255,6 +258,15 @@ def measure(cfg: Any, spec: OptimizerSpec, description: str = NAME) -> ProbeRepo
                 f"angle to the {LABELS[r]} max-margin direction (deg)",
                 final[:, i],
                 f"{LABELS[r]} max margin (cvxpy)",
+            )
+            for i, r in enumerate(REFS)
+        ),
+        *(
+            Measure(
+                f"first_angle_{r}",
+                f"angle to the {LABELS[r]} max-margin direction after the first step (deg)",
+                first_step[:, i],
+                f"{LABELS[r]} max margin (cvxpy); the baseline a converging run must beat",
             )
             for i, r in enumerate(REFS)
         ),
