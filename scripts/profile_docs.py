@@ -22,12 +22,16 @@ hand.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from pathlib import Path
 
+from implicitbias.claims import Outcome
 from implicitbias.experiments.profile.plots import cell_text, headline, heatmap_figure
 from implicitbias.runs import load
+
+_FIELDS = {f.name for f in dataclasses.fields(Outcome)}
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- profile-table:start -->", "<!-- profile-table:end -->"
@@ -70,14 +74,22 @@ def claims_markdown(folder: Path) -> str:
     results = load(folder)
     if results.experiment != "profile" or results.status != "ok":
         raise SystemExit(f"{folder}: not a finished profile run folder")
-    lines = ["| claim | measured | criterion | verdict |", "|---|---|---|---|"]
+    lines = [
+        "| claim | measured | criterion | verdict | expected |",
+        "|---|---|---|---|---|",
+    ]
     for c in results.claims:
-        if c.get("reason"):
-            verdict, value = "not applicable", "—"
-        else:
-            verdict = "holds" if c["holds"] else "**does not hold**"
-            value = f"{c['measured']:.4g}" if c["measured"] is not None else "—"
-        lines.append(f"| `{c['id']}` | {value} | {c['criterion']} | {verdict} |")
+        o = Outcome(**{k: v for k, v in c.items() if k in _FIELDS})
+        value = "—" if o.measured is None else f"{o.measured:.4g}"
+        if o.seeds > 1:
+            value += f" ({o.seeds} seeds, {o.held} hold)"
+        verdict = o.verdict if o.verdict == "holds" else f"**{o.verdict}**"
+        if o.status == "UNEXPECTED":
+            verdict += " — **UNEXPECTED**"
+        expected = o.expect + (f": {o.refuted_because}" if o.refuted_because else "")
+        lines.append(
+            f"| `{o.id}` | {value} | {o.criterion} | {verdict} | {expected.replace('|', '/')} |"
+        )
     lines += [
         "",
         f"From `{folder.name}` (preset {results.preset}, level {results.scalars['level']}, "
