@@ -460,8 +460,12 @@ def test_a_diverging_member_is_recorded_and_the_others_run_on(tmp_runs):
     assert results.get("eos.diverged_members") == [1e6]
     assert np.isfinite(results.metrics["loss"][:, 0]).all()
     assert not np.isfinite(results.metrics["loss"][record["step"] :, 1]).any()
-    assert np.isnan(results.get("eos.max_abs_median_ratio_minus_1"))  # the claim fails
-    assert _verdicts(results)["sharpness-at-2-over-eta"] == "does not hold"
+    # A diverged member leaves the claim with no number: "could not be measured", never
+    # "holds" (and not "does not hold" either: nothing was judged).
+    assert np.isnan(results.get("eos.max_abs_median_ratio_minus_1"))
+    assert _verdicts(results)["sharpness-at-2-over-eta"] == "error"
+    claim = next(c for c in results.claims if c["id"].endswith("/sharpness-at-2-over-eta"))
+    assert claim["error"].startswith("measured nan")
 
 
 # ------------------------------------------------------------------ end to end

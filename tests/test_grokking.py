@@ -331,11 +331,11 @@ def test_lion_runs_and_its_claims_are_measured_or_not_applicable(lion):
     assert "no_wd" not in lion.scalars and "weight decay" in lion.get("skipped.no_wd_control")
     assert lion.metrics["test_acc"].shape[1] == lion.config["num_seeds"]
     verdicts = {c["id"].split("/")[1]: c for c in lion.claims}
-    for name in ("norm-falls", "no-weight-decay"):
+    for name in ("no-weight-decay",):
         assert verdicts[name]["reason"].startswith("not applicable: applies only when")
         assert verdicts[name]["measured"] is None
-    for name in ("memorize-then-generalize", "seed-000-chance"):
-        assert verdicts[name]["reason"] is None and verdicts[name]["error"] is None
+    for name in ("memorize-then-generalize", "seed-000-chance"):  # no crossing in 200 steps:
+        assert name not in verdicts  # the curve claims are not measured on smoke
     assert (lion.path / "accuracy.png").is_file()
     # Measured: in 200 steps Lion fits 259 of the 264 training pairs and stays near chance
     # (1/23) on the test pairs; with no decay its norm grows 19.86 -> 31.41.
@@ -466,10 +466,11 @@ def test_smoke_writes_a_run_folder_with_figures_and_claims(smoke):
         assert (folder / name).is_file(), name
     stored = json.loads((folder / "results.json").read_text())
     ids = {c["id"] for c in stored["claims"]}
-    assert "grokking/memorize-then-generalize" in ids
-    # 200 steps do not memorize: the curve claims measure NaN, reported as such.
+    # 200 steps do not memorize: the curve claims (a crossing to read) are not measured on
+    # smoke; what is measured there is measured without error.
+    assert "grokking/memorize-then-generalize" not in ids and ids
     for c in stored["claims"]:
-        assert c["error"] is None or c["error"].startswith("measured nan"), c
+        assert c["error"] is None, c
 
 
 def test_claims_read_one_value_per_batched_seed(smoke):

@@ -457,7 +457,11 @@ def test_no_nuclear_reference_gives_not_applicable_rather_than_an_error():
     res = lab.run(mc.NAME, "smoke", {"nuclear": False, "steps": 200}, out=None)
     verdicts = {c["id"].split("/")[1]: c for c in res.claims}
     assert verdicts["depth2-nuclear"]["reason"].startswith("not applicable")
-    assert verdicts["depth-lower-erank"]["error"] is None
+    # Applicable without the reference; in 200 steps no depth fits the observations, so the
+    # effective ranks at equal fit do not exist: "could not be measured" (NaN), never an
+    # error about the missing nuclear-norm reference.
+    error = verdicts["depth-lower-erank"]["error"]
+    assert error is None or error.startswith("measured nan")
     assert verdicts["depth-lower-erank"]["reason"] is None
 
 

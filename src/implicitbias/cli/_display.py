@@ -37,7 +37,13 @@ def claims_table(outcomes: Sequence[Outcome], title: str = "claims") -> Table:
     )
     for name, kw in columns:
         table.add_column(name, **kw)
-    colours = {"holds": "green", "does not hold": "yellow", "error": "red", "not applicable": "dim"}
+    colours = {
+        "holds": "green",
+        "does not hold": "yellow",
+        "flips": "yellow",
+        "error": "red",
+        "not applicable": "dim",
+    }
     for o in outcomes:
         verdict = o.verdict
         text = f"[{colours[verdict]}]{verdict}[/]"

@@ -88,6 +88,8 @@ _GROKFAST_WHY = (
     "speed-ups are mostly against baselines with little or no weight decay"
 )
 
+# The curve claims are not measured on `smoke`: its 200 steps never reach 99 % train
+# accuracy, so there is no crossing to read (they would be 'could not be measured').
 CLAIMS = (
     # Optimizer-agnostic: a statement about the curves of the run.
     Claim(
@@ -101,7 +103,7 @@ CLAIMS = (
         measure="seeds.ratio",
         criterion=Criterion(">=", 5.0),
         presets=_MAIN,
-        also=("smoke", "default"),
+        also=("default",),
     ),
     # About weight decay: Omnigrok's explanation is the decay shrinking the norm.
     Claim(
@@ -115,7 +117,7 @@ CLAIMS = (
         measure="seeds.norm_ratio_transition",
         criterion=Criterion("<", 1.0),
         presets=_MAIN,
-        also=("smoke", "default"),
+        also=("default",),
         applies=_decays,
         requires=_DECAY,
     ),
@@ -179,7 +181,7 @@ CLAIMS = (
         measure="seeds.test_acc_at_train_99",
         criterion=Criterion("<=", 0.05),
         presets=_MAIN,
-        also=("smoke", "default"),
+        also=("default",),
     ),
     Claim(
         id=f"{NAME}/seed-000-10x",
@@ -190,7 +192,7 @@ CLAIMS = (
         measure="seeds.ratio",
         criterion=Criterion(">=", 10.0),
         presets=_MAIN,
-        also=("smoke", "default"),
+        also=("default",),
     ),
     Claim(
         id=f"{NAME}/seed-000-sharp",
@@ -204,6 +206,6 @@ CLAIMS = (
         measure="seeds.rise_over_plateau",
         criterion=Criterion("<", 1.0),
         presets=_MAIN,
-        also=("smoke", "default"),
+        also=("default",),
     ),
 )
