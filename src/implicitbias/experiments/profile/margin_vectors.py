@@ -16,7 +16,7 @@ et al.'s theorem: once the gradients fall below ``eps`` its steps become GD's.
 Measured: the angle of the final :math:`w` to each reference, the nearest reference per
 dataset, (the headline) the angle to the nearest one, and the angle of :math:`w_1` (after one
 step from 0) to each reference: the baseline that a run converging to a reference must beat
-(the first step of GD is along :math:`\sum_i y_i x_i`, already near some references).
+(the first step of GD is along :math:`\\sum_i y_i x_i`, already near some references).
 
 **Step rule** (:data:`RULE`; the same for every optimizer, and for ``margin-matrices``).
 Every base step of the grid, every dataset and, when the factory takes ``schedule`` and
