@@ -124,15 +124,8 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
             results = _diverged_results(experiment, exc)
         except Exception as exc:
             if folder is not None:  # say why in the folder; nothing to resume
-                store.write_results_json(
-                    Results(
-                        experiment.name,
-                        preset,
-                        config.to_dict(),
-                        path=folder,
-                        status="failed",
-                        message=f"{type(exc).__name__}: {exc}",
-                    )
+                _write_status(
+                    experiment, preset, config, folder, "failed", f"{type(exc).__name__}: {exc}"
                 )
                 shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
             raise
@@ -167,21 +160,24 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
     return results
 
 
+def _write_status(
+    experiment: Experiment, preset: str, config: Config, folder: Path, status: str, message: str
+) -> None:
+    """A results.json that only says the run's status and why."""
+    store.write_results_json(
+        Results(
+            experiment.name, preset, config.to_dict(), path=folder, status=status, message=message
+        )
+    )
+
+
 def _mark_resumable(
     experiment: Experiment, preset: str, config: Config, folder: Path, message: str
 ) -> None:
     """Best effort: leave the folder resumable (``running``) if its status cannot be written."""
+    resume = f"; resume with `implicitbias run --resume {folder}`"
     try:
-        store.write_results_json(
-            Results(
-                experiment.name,
-                preset,
-                config.to_dict(),
-                path=folder,
-                status="running",
-                message=message + f"; resume with `implicitbias run --resume {folder}`",
-            )
-        )
+        _write_status(experiment, preset, config, folder, "running", message + resume)
     except OSError:
         pass
 

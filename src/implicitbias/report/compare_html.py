@@ -19,7 +19,7 @@ from implicitbias.report.compare import (
     env_text,
     format_relative,
 )
-from implicitbias.report.html import CSS, escape, format_number
+from implicitbias.report.html import _STATUS_CLASS, _VERDICT_CLASS, CSS, escape, format_number
 
 _EXTRA_CSS = """
 tr.changed td.mark { background: #f9d0d0; color: #8a1010; font-weight: 700; }
@@ -28,15 +28,6 @@ tr.env-differs td { background: #fff4d6; }
 td.mark { white-space: nowrap; }
 .small { display: block; color: #555; font-size: 0.85em; }
 """
-
-_VERDICT_CLASS = {
-    "holds": "holds",
-    "does not hold": "fails",
-    "flips": "fails",
-    "error": "error",
-    "not applicable": "na",
-}
-_STATUS_CLASS = {"as expected": "st-ok", "UNEXPECTED": "st-bad", "not measured": "st-na"}
 
 
 def _td(text: object, cls: str = "") -> str:
