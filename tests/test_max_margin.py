@@ -336,8 +336,10 @@ def test_smoke_speedup_follows_the_steps_to_reach(smoke):
 
 
 def test_smoke_measures_the_default_claims(smoke):
-    expected = [c for c in CLAIMS if c.applies_to("default")]
-    assert len(expected) == 6
+    # normalized-speedup is not measured on smoke: no route reaches 0.1 degree in its 3000
+    # steps (the NaN above), so there is nothing to judge.
+    expected = [c for c in CLAIMS if c.applies_to("smoke")]
+    assert len(expected) == 5 and "max-margin/normalized-speedup" not in {c.id for c in expected}
     assert [o["id"] for o in smoke.claims] == [c.id for c in expected]
     for claim, outcome in zip(expected, smoke.claims, strict=True):
         value = claim.value(smoke)
@@ -693,7 +695,7 @@ def test_heavy_ball_in_the_cli_syntax_equals_a_numpy_loop():
     assert got["direction"]["measured"] == pytest.approx(
         res.get("fits.max_tail_angle_ratio"), rel=1e-15
     )
-    for name in ("direction-rate", "gap-inv-log", "norm-log", "norm-slope", "normalized-speedup"):
+    for name in ("direction-rate", "gap-inv-log", "norm-log", "norm-slope"):
         assert got[name]["measured"] is None, name
         assert got[name]["reason"].startswith("not applicable: applies only when"), name
         assert "gd (or sgd) with a constant step" in got[name]["reason"], name
@@ -704,7 +706,7 @@ def test_lion_makes_every_default_claim_not_applicable():
     angles are still reported (and labelled)."""
     res = lab.run("max-margin", "smoke", {"optimizer": "lion", "fast": False}, out=None)
     assert res.get("main.optimizer") == "lion"
-    assert len(res.claims) == 6
+    assert len(res.claims) == 5  # every claim measured on smoke
     for outcome in res.claims:
         assert outcome["error"] is None and outcome["measured"] is None, outcome["id"]
         assert outcome["reason"].startswith("not applicable"), outcome["id"]
