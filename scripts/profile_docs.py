@@ -22,7 +22,6 @@ hand.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -30,8 +29,6 @@ from pathlib import Path
 from implicitbias.claims import Outcome
 from implicitbias.experiments.profile.plots import cell_text, headline, heatmap_figure
 from implicitbias.runs import load
-
-_FIELDS = {f.name for f in dataclasses.fields(Outcome)}
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- profile-table:start -->", "<!-- profile-table:end -->"
@@ -79,7 +76,7 @@ def claims_markdown(folder: Path) -> str:
         "|---|---|---|---|---|",
     ]
     for c in results.claims:
-        o = Outcome(**{k: v for k, v in c.items() if k in _FIELDS})
+        o = Outcome.from_dict(c)
         value = "—" if o.measured is None else f"{o.measured:.4g}"
         if o.seeds > 1:
             value += f" ({o.seeds} seeds, {o.held} hold)"

@@ -175,6 +175,30 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        """An outcome from its stored dict; extra keys (``verdict``, ``status``) are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @classmethod
+    def unmeasured(cls, claim: Claim, *, run: str | None = None, **fields: Any) -> Outcome:
+        """An outcome of ``claim`` with no number yet: ``fields`` say why (error, reason)."""
+        base = dict(
+            id=claim.id,
+            statement=claim.statement,
+            source=claim.source,
+            quantity=claim.quantity,
+            criterion=str(claim.criterion),
+            run=run,
+            expect=claim.expect,
+            refuted_because=claim.refuted_because,
+            kind=claim.kind,
+            measured=None,
+            holds=None,
+        )
+        return cls(**{**base, **fields})
+
     @property
     def applicable(self) -> bool:
         return self.reason is None
@@ -251,32 +275,22 @@ def evaluate(claim: Claim, results: Results, config: Any = None) -> Outcome:
     (with ``reason``), and is not measured.
     """
     run = str(results.path) if results.path is not None else None
-    common = dict(
-        id=claim.id,
-        statement=claim.statement,
-        source=claim.source,
-        quantity=claim.quantity,
-        criterion=str(claim.criterion),
-        run=run,
-        expect=claim.expect,
-        refuted_because=claim.refuted_because,
-        kind=claim.kind,
-    )
     if not claim.applicable(config):
         why = f"applies only when {claim.requires}" if claim.requires else "switched off"
-        return Outcome(**common, measured=None, holds=None, reason=f"not applicable: {why}")
+        return Outcome.unmeasured(claim, run=run, reason=f"not applicable: {why}")
     try:
         values = claim.values(results)
     except Exception as exc:  # noqa: BLE001 - reported, not hidden
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return Outcome(**common, measured=None, holds=None, error=detail)
+        return Outcome.unmeasured(claim, run=run, error=detail)
     if not any(math.isfinite(v) for v in values):
         what = "nan" if any(v != v for v in values) else "not finite"
         error = f"measured {what}: no number to judge (the run may have diverged)"
-        return Outcome(**common, measured=None, holds=None, values=values, error=error)
+        return Outcome.unmeasured(claim, run=run, values=values, error=error)
     held = sum(claim.criterion.holds(v) for v in values)
-    return Outcome(
-        **common,
+    return Outcome.unmeasured(
+        claim,
+        run=run,
         measured=float(statistics.fmean(values)),
         holds=held == len(values),
         values=values,

@@ -7,7 +7,7 @@ its outcomes are pooled with :func:`~implicitbias.claims.claim.combine`. Runs go
 another in this process, or in ``jobs`` worker processes.
 
 Each outcome is then *as expected*, *UNEXPECTED* or *not measured*; the exit status of the
-command follows from those counts (:func:`exit_code`).
+command follows from those counts (:attr:`Summary.exit_code`).
 """
 
 from __future__ import annotations
@@ -113,6 +113,11 @@ def previous_seconds(out: str | Path, level: str) -> dict[str, float]:
     return {}
 
 
+def _failed(task: Task, exc: BaseException, seconds: float = 0.0) -> Answer:
+    """The answer of a run that raised (in this process or in a worker that died)."""
+    return Answer(None, [], f"run failed ({task.label}): {type(exc).__name__}: {exc}", seconds)
+
+
 def _run_task(task: Task, out: str) -> Answer:
     """Run one task; never raises (a failure is the answer's ``error``)."""
     from implicitbias.lab import run
@@ -122,8 +127,7 @@ def _run_task(task: Task, out: str) -> Answer:
     try:
         results = run(task.experiment, task.preset, overrides, out=out)
     except Exception as exc:  # noqa: BLE001 - becomes an error outcome of each claim
-        error = f"run failed ({task.label}): {type(exc).__name__}: {exc}"
-        return Answer(None, [], error, time.perf_counter() - t0)
+        return _failed(task, exc, time.perf_counter() - t0)
     wanted = set(task.claims)
     found = [c for c in results.claims if c["id"] in wanted]
     return Answer(str(results.path), found, None, time.perf_counter() - t0)
@@ -186,11 +190,7 @@ def execute(
             try:
                 answers[task] = future.result()
             except Exception as exc:  # noqa: BLE001 - a worker that died
-                answers[task] = (
-                    None,
-                    [],
-                    f"run failed ({task.label}): {type(exc).__name__}: {exc}",
-                )
+                answers[task] = _failed(task, exc)
             report()
     return answers, time.perf_counter() - t0
 
@@ -224,31 +224,11 @@ def outcomes_of(
         got = {d["id"]: d for d in answer.claims}
         for cid in task.claims:
             if cid in got:
-                parts[cid].append(_outcome(got[cid]))
+                parts[cid].append(Outcome.from_dict(got[cid]))
             else:
-                parts[cid].append(_error(by_id[cid], error or "the run did not measure it"))
+                detail = error or "the run did not measure it"
+                parts[cid].append(Outcome.unmeasured(by_id[cid], error=detail))
     return [combine(parts[c.id]) for c in claims]
-
-
-def _outcome(data: dict[str, Any]) -> Outcome:
-    names = {f.name for f in dataclasses.fields(Outcome)}
-    return Outcome(**{k: v for k, v in data.items() if k in names})
-
-
-def _error(claim: Claim, detail: str) -> Outcome:
-    return Outcome(
-        id=claim.id,
-        statement=claim.statement,
-        source=claim.source,
-        quantity=claim.quantity,
-        criterion=str(claim.criterion),
-        measured=None,
-        holds=None,
-        error=detail,
-        expect=claim.expect,
-        refuted_because=claim.refuted_because,
-        kind=claim.kind,
-    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,6 @@ Every piece of text taken from claims, runs or configs is escaped with :func:`ht
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as _dt
 import html
 import math
@@ -149,8 +148,7 @@ def _as_outcome(outcome: Outcome | Mapping[str, Any]) -> Outcome:
     """Normalise an outcome dict (as stored in ``results.json``) to :class:`Outcome`."""
     if isinstance(outcome, Outcome):
         return outcome
-    names = {f.name for f in dataclasses.fields(Outcome)}
-    return Outcome(**{k: v for k, v in outcome.items() if k in names})
+    return Outcome.from_dict(outcome)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
