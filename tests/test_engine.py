@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from implicitbias.engine import Minibatch, Sampler, compilation_count, log_points, train
+from implicitbias.engine.checkpoint import checkpoints
 from implicitbias.errors import ConfigError, DivergenceError
 from implicitbias.optim import gd
 from implicitbias.problems.linear import least_squares
@@ -596,3 +597,125 @@ def test_log_points_absurd_counts_are_fast_or_refused():
     np.testing.assert_array_equal(log_points(100, 10**6, "log"), np.arange(101))
     with pytest.raises(ConfigError, match="num_logs"):
         log_points(100, 10**9)
+
+
+# ------------------------------------------------------------------ calls bounded in time
+
+
+def _cut_kwargs(X, y, **extra):
+    return dict(
+        steps=3000,
+        data=(X, y),
+        hparams={"learning_rate": np.array([0.05, 0.1])},
+        metrics=_metrics,
+        aux=np.zeros(P),
+        num_logs=12,  # log-spaced: the last interval alone is over 1000 steps
+        keep_params=True,
+        **extra,
+    )
+
+
+def test_results_do_not_depend_on_how_the_run_is_cut_into_calls(monkeypatch):
+    """A tiny time budget cuts long log intervals into silent pieces; every logged value,
+    snapshot and the final parameters are bit-identical to one-call and default runs, and
+    equal to the NumPy loop."""
+    import importlib
+
+    train_module = importlib.import_module("implicitbias.engine.train")
+    X, y = _problem(2)
+    w0 = np.random.RandomState(3).randn(2, P)
+    seen: list[tuple[int, bool]] = []
+    real = train_module.next_call
+
+    def spy(*args):
+        out = real(*args)
+        seen.append((int(out[0].sum()), bool(out[1].any())))
+        return out
+
+    monkeypatch.setattr(train_module, "next_call", spy)
+    cut = train(least_squares, w0, gd, chunk_seconds=1e-9, **_cut_kwargs(X, y))
+    monkeypatch.setattr(train_module, "next_call", real)
+    silent = [n for n, logs in seen if not logs]
+    assert len(silent) > 100 and set(silent) == {1}  # one step per call once timed
+    assert sum(n for n, _ in seen) == 3000
+    whole = train(least_squares, w0, gd, num_chunks=1, **_cut_kwargs(X, y))
+    default = train(least_squares, w0, gd, **_cut_kwargs(X, y))
+    for other in (whole, default):
+        np.testing.assert_array_equal(cut.steps, other.steps)
+        for name in ("loss", "norm", "dist"):
+            np.testing.assert_array_equal(cut.metrics[name], other.metrics[name])
+        np.testing.assert_array_equal(np.asarray(cut.snapshots), np.asarray(other.snapshots))
+        np.testing.assert_array_equal(cut.params, other.params)
+    for m, lr in enumerate((0.05, 0.1)):
+        ref = _np_gd_path(X, y, w0[m], lr, 3000)
+        np.testing.assert_allclose(cut.params[m], ref[-1], rtol=1e-10, atol=1e-12)
+
+
+def test_divergence_inside_a_cut_interval_keeps_the_last_logged_step():
+    """Member 1 diverges inside a long log interval that is cut into silent pieces: the
+    divergence is reported at the same logged step as without cuts, and the parameters
+    returned are those of the last logged step (not of a silent piece)."""
+    X, y = _problem(0)
+    kwargs = dict(
+        steps=2000,
+        data=(X, y),
+        hparams={"learning_rate": np.array([0.1, 3.0 / _smoothness(X)])},
+        log_at=np.array([0, 1, 2, 2000]),
+        keep_params=True,
+        on_divergence="stop",
+    )
+    cut = train(least_squares, np.zeros((2, P)), gd, chunk_seconds=1e-9, **kwargs)
+    whole = train(least_squares, np.zeros((2, P)), gd, num_chunks=1, **kwargs)
+    a, b = cut.divergence, whole.divergence
+    assert a is not None and b is not None
+    assert (a.step, a.member, a.quantity) == (b.step, b.member, b.quantity) == (2000, 1, "loss")
+    assert not np.isfinite(a.value) and not np.isfinite(b.value)
+    np.testing.assert_array_equal(cut.steps, [0, 1, 2])
+    np.testing.assert_array_equal(cut.params, whole.params)
+    np.testing.assert_array_equal(cut.params, np.asarray(cut.snapshots)[-1])
+
+
+def test_a_run_stopped_inside_a_log_interval_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    """Interrupted after a checkpoint written in the middle of a log interval, the run
+    resumes from that step (not from the interval's start) and ends bit-identical."""
+    import importlib
+
+    from implicitbias.engine import checkpoint
+
+    train_module = importlib.import_module("implicitbias.engine.train")
+    X, y = _problem(2)
+    w0 = np.random.RandomState(3).randn(2, P)
+    whole = train(least_squares, w0, gd, **_cut_kwargs(X, y))
+    real_save = checkpoint.save
+    saved: list[int] = []
+
+    def save_then_stop(path, stamp, chunk, done, state, kept, log_state=None):
+        real_save(path, stamp, chunk, done, state, kept, log_state)
+        saved.append(done)
+        if log_state is not state and len(saved) > 40:  # inside the last interval
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", save_then_stop)
+    with checkpoints(tmp_path), pytest.raises(KeyboardInterrupt):
+        train(least_squares, w0, gd, chunk_seconds=1e-9, **_cut_kwargs(X, y))
+    monkeypatch.setattr(checkpoint, "save", real_save)
+    stopped_at = saved[-1]
+    points = log_points(3000, 12, "log")
+    assert stopped_at not in points  # really inside an interval
+    with np.load(tmp_path / "train-000.npz") as npz:
+        assert int(npz["done"]) == stopped_at and "logstate/0" in npz.files
+
+    calls: list[int] = []
+    real_next = train_module.next_call
+    monkeypatch.setattr(
+        train_module,
+        "next_call",
+        lambda *a: (calls.append(int(a[2])), real_next(*a))[1],
+    )
+    with checkpoints(tmp_path):
+        again = train(least_squares, w0, gd, **_cut_kwargs(X, y))
+    assert calls[0] == stopped_at  # it went on from the checkpoint's step
+    np.testing.assert_array_equal(again.steps, whole.steps)
+    for name in ("loss", "norm", "dist"):
+        np.testing.assert_array_equal(again.metrics[name], whole.metrics[name])
+    np.testing.assert_array_equal(again.params, whole.params)

@@ -68,8 +68,13 @@ def fingerprint(static_key: Any, points: np.ndarray, arrays: Any) -> str:
     return digest.hexdigest()
 
 
-def save(path: Path, stamp: str, chunk: int, done: int, state: Any, kept: list) -> None:
-    """Write the state after ``chunk`` chunks (``done`` steps) and the metrics kept."""
+def save(
+    path: Path, stamp: str, chunk: int, done: int, state: Any, kept: list, log_state: Any = None
+) -> None:
+    """Write the state after ``chunk`` calls (``done`` steps) and the metrics kept.
+
+    ``log_state``, the state at the last logged step, is stored too when it is not
+    ``state`` itself (the run stopped inside a log interval)."""
     arrays: dict[str, np.ndarray] = {
         "stamp": np.array(stamp),
         "chunk": np.array(chunk),
@@ -77,6 +82,9 @@ def save(path: Path, stamp: str, chunk: int, done: int, state: Any, kept: list) 
     }
     for i, leaf in enumerate(jax.tree.leaves(state)):
         arrays[f"state/{i}"] = np.asarray(leaf)
+    if log_state is not None and log_state is not state:
+        for i, leaf in enumerate(jax.tree.leaves(log_state)):
+            arrays[f"logstate/{i}"] = np.asarray(leaf)
     steps, metrics, snaps = concat_kept(kept)
     arrays["steps"] = steps
     arrays.update({f"metric/{k}": v for k, v in metrics.items()})
@@ -105,8 +113,9 @@ def _fault_injection() -> None:
         os.kill(os.getpid(), getattr(signal, f"SIG{name}", signal.SIGKILL))
 
 
-def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:
-    """``(chunks done, steps done, state, kept)`` from ``path``; ``state`` gives the shapes."""
+def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, Any, list]:
+    """``(calls done, steps done, state, state at the last logged step, kept)`` from
+    ``path``; ``state`` gives the shapes."""
     with np.load(path) as npz:
         if str(npz["stamp"]) != stamp:
             raise ImplicitBiasError(
@@ -115,6 +124,11 @@ def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:
             )
         leaves, treedef = jax.tree.flatten(state)
         restored = jax.tree.unflatten(treedef, [npz[f"state/{i}"] for i in range(len(leaves))])
+        log_state = restored
+        if "logstate/0" in npz.files:
+            log_state = jax.tree.unflatten(
+                treedef, [npz[f"logstate/{i}"] for i in range(len(leaves))]
+            )
         metrics = {k[len("metric/") :]: npz[k] for k in npz.files if k.startswith("metric/")}
         snap_keys = sorted(
             (k for k in npz.files if k.startswith("snap/")), key=lambda k: int(k.split("/")[1])
@@ -123,7 +137,7 @@ def load(path: Path, stamp: str, state: Any) -> tuple[int, int, Any, list]:
         if snap_keys:
             snaps = jax.tree.unflatten(jax.tree.structure(state[0]), [npz[k] for k in snap_keys])
         kept = [(npz["steps"], metrics, snaps)] if len(npz["steps"]) else []
-        return int(npz["chunk"]), int(npz["done"]), restored, kept
+        return int(npz["chunk"]), int(npz["done"]), restored, log_state, kept
 
 
 def concat_kept(kept: list) -> tuple[np.ndarray, dict, Any]:

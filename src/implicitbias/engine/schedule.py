@@ -66,3 +66,41 @@ def plan_chunks(lengths: np.ndarray, num_chunks: int) -> list[np.ndarray]:
             chunks.append([])
             acc = 0
     return [np.asarray(c, dtype=np.int64) for c in chunks if c]
+
+
+def next_call(
+    points: np.ndarray, pos: int, done: int, budget: int, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The pieces of the next compiled call: ``(lengths, logged, log_index, new_pos)``.
+
+    ``points`` are the logged steps, ``done`` the steps taken so far and ``pos`` the index
+    of the first logged step not yet reached (``points[pos] > done``, or ``points[pos] ==
+    done == 0`` for a log at the initialization). The call takes whole log intervals, in
+    order, while their steps fit in ``budget`` and there are at most ``width`` of them; the
+    first interval is taken even if it alone exceeds ``budget``, unless it is longer: then
+    the call is a single piece of ``budget`` steps that logs nothing (an interval longer
+    than a call's budget is cut into such pieces, the last of which logs). Arrays have
+    length ``width``; unused rows have length 0 and log nothing. ``log_index[row]`` is the
+    index into ``points`` of a logged row, -1 elsewhere.
+    """
+    lengths = np.zeros(width, dtype=np.int64)
+    logged = np.zeros(width, dtype=bool)
+    index = np.full(width, -1, dtype=np.int64)
+    budget = max(1, int(budget))
+    used = 0
+    cur = int(done)
+    row = 0
+    while row < width and pos < len(points):
+        n = int(points[pos]) - cur
+        if used + n > budget:
+            if row == 0:  # the next interval alone is over budget: a silent piece of it
+                lengths[0] = budget
+            break
+        lengths[row], logged[row], index[row] = n, True, pos
+        used += n
+        cur = int(points[pos])
+        row += 1
+        pos += 1
+        if used >= budget:
+            break
+    return lengths, logged, index, pos

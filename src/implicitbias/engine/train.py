@@ -31,7 +31,7 @@ from implicitbias._values import value_key
 from implicitbias.engine import checkpoint
 from implicitbias.engine.probe import Probe
 from implicitbias.engine.sampling import Sampler
-from implicitbias.engine.schedule import Spacing, log_points, plan_chunks
+from implicitbias.engine.schedule import Spacing, log_points, next_call, plan_chunks
 from implicitbias.engine.trajectory import Divergence, Trajectory
 from implicitbias.errors import ConfigError, DivergenceError
 from implicitbias.optim.spec import OptimizerSpec
@@ -43,6 +43,11 @@ OptimizerLike = (
 )
 
 _COMPILED: dict[Any, Any] = {}
+#: Steps of a run's first compiled call, which measures the speed (later calls take about
+#: ``chunk_seconds`` of work each).
+_FIRST_CALL_STEPS = 64
+#: Default wall time of one compiled call, in seconds.
+CHUNK_SECONDS = 2.0
 _STATS = {"compilations": 0}
 
 
@@ -69,8 +74,10 @@ def _member_init(params, hp, *, optimizer):
     return _make_tx(optimizer, hp).init(params)
 
 
-def _member_chunk(params, opt_state, probe_state, key, data, aux, hp, start, lengths, *, static):
-    """Run one chunk of log intervals for a single batch member."""
+def _member_chunk(
+    params, opt_state, probe_state, key, data, aux, hp, start, lengths, logged, *, static
+):
+    """Run one call's pieces (log intervals, or a silent part of a long one) for a member."""
     loss, metrics, optimizer, sampler, keep_params, n_examples, probe = static
     tx = _make_tx(optimizer, hp)
     grad_fn = jax.grad(loss)
@@ -81,17 +88,22 @@ def _member_chunk(params, opt_state, probe_state, key, data, aux, hp, start, len
         updates, s = tx.update(grad_fn(p, batch), s, p)
         return optax.apply_updates(p, updates), s
 
-    def interval(carry, length):
-        p, s, q, t = carry
-        valid = length >= 0  # padding intervals (-1) take no step and run no probe
-        length = jnp.maximum(length, 0)
-        p, s = lax.fori_loop(t, t + length, one_step, (p, s))
+    def measure(p):
         values = {"loss": loss(p, data)}
         if metrics is not None:
             values.update(metrics(p, data, aux))
+        return values
+
+    def interval(carry, piece):
+        p, s, q, t = carry
+        length, log = piece  # a piece that does not log measures nothing and runs no probe
+        p, s = lax.fori_loop(t, t + length, one_step, (p, s))
+        shapes = jax.eval_shape(measure, p)
+        # `log` is shared by all members (unbatched), so under vmap this stays a branch.
+        values = lax.cond(log, measure, lambda _: _blank(shapes), p)
         new_q = []
         for pr, state in zip(probe, q, strict=True):
-            probed, state = pr.maybe_run(p, data, aux, state, key, t + length, valid)
+            probed, state = pr.maybe_run(p, data, aux, state, key, t + length, log)
             values.update(probed)
             new_q.append(state)
         q = tuple(new_q)
@@ -102,8 +114,18 @@ def _member_chunk(params, opt_state, probe_state, key, data, aux, hp, start, len
         return (p, s, q, t + length), out
 
     carry = (params, opt_state, probe_state, start)
-    (params, opt_state, probe_state, _), outs = lax.scan(interval, carry, lengths)
+    (params, opt_state, probe_state, _), outs = lax.scan(interval, carry, (lengths, logged))
     return params, opt_state, probe_state, outs
+
+
+def _blank(shapes: Any) -> Any:
+    """NaN (zero for integers) values of the given shapes: what a silent piece logs."""
+    return jax.tree.map(
+        lambda v: jnp.full(
+            v.shape, jnp.nan if jnp.issubdtype(v.dtype, jnp.inexact) else 0, v.dtype
+        ),
+        shapes,
+    )
 
 
 def _signature(tree: Any) -> Any:
@@ -117,10 +139,10 @@ def _compiled_chunk(static, static_key, axes, args):
     if key not in _COMPILED:
         data_axis, aux_axis = axes
         member = batch_map(
-            lambda p, s, q, k, d, a, h, start, lengths: _member_chunk(
-                p, s, q, k, d, a, h, start, lengths, static=static
+            lambda p, s, q, k, d, a, h, start, lengths, logged: _member_chunk(
+                p, s, q, k, d, a, h, start, lengths, logged, static=static
             ),
-            in_axes=(0, 0, 0, 0, data_axis, aux_axis, 0, None, None),
+            in_axes=(0, 0, 0, 0, data_axis, aux_axis, 0, None, None, None),
             size=_batch_size(args[0]),
         )
         t0 = time.perf_counter()
@@ -250,6 +272,7 @@ def train(
     spacing: Spacing = "log",
     keep_params: bool = False,
     num_chunks: int = 16,
+    chunk_seconds: float = CHUNK_SECONDS,
     progress: bool | None = None,
     description: str = "training",
     divergence_hint: str | Callable[[int], str] = "",
@@ -283,8 +306,11 @@ def train(
         log_at: explicit step indices to log (sorted, unique, ending at ``steps``); else
             ``num_logs`` points with ``spacing``.
         keep_params: also return the parameters at every logged step.
-        num_chunks: how many compiled calls the run is cut into (for the progress bar and
-            the divergence check); all calls share one program.
+        num_chunks: a call takes at most ``steps // num_chunks`` steps (for the progress
+            bar, checkpoints and the divergence check); all calls share one program.
+        chunk_seconds: a call also takes no more than about this much wall time, once the
+            first (short) call has measured the speed; a log interval longer than that is
+            cut into silent pieces. Results do not depend on how the run is cut.
         progress: ``True``/``False`` forces the progress bar; ``None`` shows it when the run
             is projected to take more than two seconds (``IMPLICITBIAS_PROGRESS=0``
             disables it).
@@ -331,33 +357,39 @@ def train(
     keys = _keys(key, b) if needs_keys else jnp.zeros((b, 2), dtype=jnp.uint32)
 
     lengths_all = np.diff(np.concatenate([[0], points])).astype(np.int64)
-    chunks = plan_chunks(lengths_all, num_chunks)
-    width = max(len(c) for c in chunks)
+    # Steps per compiled call: at most 1/num_chunks of the run, and no more than about
+    # `chunk_seconds` of work once the speed is known (the first call is short to measure
+    # it), so that Ctrl-C, checkpoints and the progress bar come every few seconds.
+    target = max(1, steps // max(1, num_chunks))
+    width = max(len(c) for c in plan_chunks(lengths_all, num_chunks))
+    budget = min(target, _FIRST_CALL_STEPS)
     static = (loss, metrics, optimizer, sampler, keep_params, n_examples, probe)
-    static_key = value_key(static)  # hashes closure arrays: once a run, not once a chunk
+    static_key = value_key(static)  # hashes closure arrays: once a run, not once a call
 
     opt_state, probe_state = _compiled_init(
         optimizer, probe, (data_axis, aux_axis), (params, hp, aux)
     )(params, hp, aux)
     state = (params, opt_state, probe_state)
+    # The state at the last logged step: what a run that diverges returns, also when the
+    # call that finds the divergence starts inside a log interval.
+    log_state = state
 
-    kept: list[tuple[np.ndarray, dict, Any]] = []  # (steps, metrics, snapshots) per chunk
+    kept: list[tuple[np.ndarray, dict, Any]] = []  # (steps, metrics, snapshots) per call
     compile_s = run_s = 0.0
     divergence = None
     show = _show_progress(progress)
     bar = None
-    done = first_chunk = 0
+    done = pos = calls = 0
     ckpt = checkpoint.claim_path()
     if ckpt is not None:
         stamp = checkpoint.fingerprint(static_key, points, (params, hp, keys, data, aux))
         if ckpt.is_file():
-            first_chunk, done, state, kept = checkpoint.load(ckpt, stamp, state)
+            calls, done, state, log_state, kept = checkpoint.load(ckpt, stamp, state)
+            pos = int(np.searchsorted(points, done, side="right"))
+    index_dtype = jnp.int64 if x64_enabled() else jnp.int32
     try:
-        for ci, idx in enumerate(chunks):
-            if ci < first_chunk:
-                continue
-            lens = np.full(width, -1, dtype=np.int64)  # -1: a padding interval
-            lens[: len(idx)] = lengths_all[idx]
+        while pos < len(points):
+            lens, logged, index, next_pos = next_call(points, pos, done, budget, width)
             args = (
                 state[0],
                 state[1],
@@ -366,34 +398,51 @@ def train(
                 data,
                 aux,
                 hp,
-                jnp.asarray(done, dtype=jnp.int64 if x64_enabled() else jnp.int32),
-                jnp.asarray(lens),
+                jnp.asarray(done, dtype=index_dtype),
+                jnp.asarray(lens, dtype=index_dtype),
+                jnp.asarray(logged),
             )
             compiled, c_s = _compiled_chunk(static, static_key, (data_axis, aux_axis), args)
             compile_s += c_s
             t0 = time.perf_counter()
             new_params, new_opt, new_probe, outs = compiled(*args)
-            values, snaps, bad, upto = _unpack(outs, len(idx), on_divergence)  # waits
+            values, snaps, bad, upto = _unpack(outs, logged, on_divergence)  # waits
             elapsed = time.perf_counter() - t0
             run_s += elapsed
-            n_chunk = int(lens.clip(min=0).sum())
-            done += n_chunk
-            kept.append((points[idx][:upto], values, snaps))
+            n_call = int(lens.sum())
+            kept.append((points[index[:upto][logged[:upto]]], values, snaps))
             if bad is not None:
-                # Re-run this chunk up to its last finite log point, so that `params` are
-                # those of the last kept step (the same program; later intervals get 0 steps).
-                truncated = lens.copy()
-                truncated[upto:] = -1
-                redo = compiled(*args[:-1], jnp.asarray(truncated))
-                state = (redo[0], redo[1], redo[2])
-                divergence = _divergence(bad, points[idx], outs, divergence_hint)
+                # Re-run this call up to the last logged row before the divergence, so that
+                # `params` are those of the last kept step (the same program; later rows
+                # take no step).
+                if upto > 0:
+                    truncated, quiet = lens.copy(), logged.copy()
+                    truncated[upto:], quiet[upto:] = 0, False
+                    redo = compiled(
+                        *args[:-2],
+                        jnp.asarray(truncated, dtype=index_dtype),
+                        jnp.asarray(quiet),
+                    )
+                    state = (redo[0], redo[1], redo[2])
+                else:
+                    state = log_state
+                divergence = _divergence(
+                    bad, np.where(logged, points[index], -1), outs, divergence_hint
+                )
                 break
+            done += n_call
+            pos = next_pos
+            calls += 1
             state = (new_params, new_opt, new_probe)
+            if logged.any():
+                log_state = state  # a call that logs ends at its last logged step
             if ckpt is not None:
-                checkpoint.save(ckpt, stamp, ci + 1, done, state, kept)
-            if show is None and ci == first_chunk:
-                remaining = (steps - done) / max(n_chunk, 1) * elapsed
-                show = remaining > 2.0
+                checkpoint.save(ckpt, stamp, calls, done, state, kept, log_state)
+            if n_call > 0 and elapsed > 0:
+                per_step = elapsed / n_call
+                budget = int(np.clip(chunk_seconds / per_step, 1, target))
+                if show is None:
+                    show = (steps - done) * per_step > 2.0
             if show and bar is None:
                 bar = _ProgressBar(description, steps)
             if bar is not None:
@@ -408,20 +457,20 @@ def train(
     return trajectory
 
 
-def _unpack(outs, n_valid: int, on_divergence: str):
-    """Host copies of one chunk's outputs, cut at the first non-finite log point.
+def _unpack(outs, logged: np.ndarray, on_divergence: str):
+    """Host copies of one call's logged rows, cut at the first non-finite one.
 
-    Returns ``(metrics {name: (C', B)}, snapshots or None, (row, member) or None, C')``
-    where ``C'`` is the number of log points kept.
+    Returns ``(metrics {name: (C', B)}, snapshots or None, (row, member) or None, upto)``
+    where the rows kept are the logged ones before row ``upto``, ``C'`` of them.
     """
     values, finite, snaps = outs
-    finite = np.asarray(finite).T  # (B, C) -> (C, B); waits for the program
-    valid = np.arange(finite.shape[0]) < n_valid
-    bad = _first_bad(finite, valid) if on_divergence != "continue" else None
-    upto = n_valid if bad is None else bad[0]
-    values = {k: np.swapaxes(np.asarray(v), 0, 1)[:upto] for k, v in values.items()}  # (C, B, ...)
+    finite = np.asarray(finite).T  # (B, R) -> (R, B); waits for the program
+    bad = _first_bad(finite, logged) if on_divergence != "continue" else None
+    upto = len(logged) if bad is None else bad[0]
+    rows = np.nonzero(logged[:upto])[0]
+    values = {k: np.swapaxes(np.asarray(v), 0, 1)[rows] for k, v in values.items()}  # (C, B, ...)
     if snaps is not None:
-        snaps = jax.tree.map(lambda a: np.swapaxes(np.asarray(a), 0, 1)[:upto], snaps)
+        snaps = jax.tree.map(lambda a: np.swapaxes(np.asarray(a), 0, 1)[rows], snaps)
     return values, snaps, bad, upto
 
 
