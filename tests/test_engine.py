@@ -696,6 +696,7 @@ def test_a_run_stopped_inside_a_log_interval_resumes_to_the_same_numbers(tmp_pat
             raise KeyboardInterrupt
 
     monkeypatch.setattr(checkpoint, "save", save_then_stop)
+    monkeypatch.setattr(train_module, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint every call
     with checkpoints(tmp_path), pytest.raises(KeyboardInterrupt):
         train(least_squares, w0, gd, chunk_seconds=1e-9, **_cut_kwargs(X, y))
     monkeypatch.setattr(checkpoint, "save", real_save)
@@ -719,3 +720,29 @@ def test_a_run_stopped_inside_a_log_interval_resumes_to_the_same_numbers(tmp_pat
     for name in ("loss", "norm", "dist"):
         np.testing.assert_array_equal(again.metrics[name], whole.metrics[name])
     np.testing.assert_array_equal(again.params, whole.params)
+
+
+def test_checkpoints_are_written_at_most_every_few_seconds_and_always_at_the_end(
+    tmp_path, monkeypatch
+):
+    """Calls come every ~2 s, but checkpoints (which rewrite the state and every metric
+    logged so far) only every CHECKPOINT_SECONDS, plus the first and the last call."""
+    import importlib
+
+    from implicitbias.engine import checkpoint
+
+    X, y = _problem(2)
+    w0 = np.random.RandomState(3).randn(2, P)
+    written: list[int] = []
+    real_save = checkpoint.save
+    monkeypatch.setattr(
+        checkpoint, "save", lambda *a, **k: (written.append(a[3]), real_save(*a, **k))[1]
+    )
+    monkeypatch.setattr(
+        importlib.import_module("implicitbias.engine.train"), "CHECKPOINT_SECONDS", 1e9
+    )
+    with checkpoints(tmp_path):
+        train(least_squares, w0, gd, chunk_seconds=1e-9, **_cut_kwargs(X, y))
+    assert len(written) == 2 and written[-1] == 3000  # the first call and the last
+    with np.load(tmp_path / "train-000.npz") as npz:
+        assert int(npz["done"]) == 3000

@@ -48,6 +48,9 @@ _COMPILED: dict[Any, Any] = {}
 _FIRST_CALL_STEPS = 64
 #: Default wall time of one compiled call, in seconds.
 CHUNK_SECONDS = 2.0
+#: A checkpoint is written after a call when this many seconds have passed since the last
+#: one, and always after the first and the last call of a run.
+CHECKPOINT_SECONDS = 10.0
 _STATS = {"compilations": 0}
 
 
@@ -387,6 +390,7 @@ def train(
             calls, done, state, log_state, kept = checkpoint.load(ckpt, stamp, state)
             pos = int(np.searchsorted(points, done, side="right"))
     index_dtype = jnp.int64 if x64_enabled() else jnp.int32
+    saved_at = -np.inf  # the first call is always saved
     try:
         while pos < len(points):
             lens, logged, index, next_pos = next_call(points, pos, done, budget, width)
@@ -436,8 +440,11 @@ def train(
             state = (new_params, new_opt, new_probe)
             if logged.any():
                 log_state = state  # a call that logs ends at its last logged step
-            if ckpt is not None:
+            if ckpt is not None and (
+                pos == len(points) or time.perf_counter() - saved_at >= CHECKPOINT_SECONDS
+            ):
                 checkpoint.save(ckpt, stamp, calls, done, state, kept, log_state)
+                saved_at = time.perf_counter()
             if n_call > 0 and elapsed > 0:
                 per_step = elapsed / n_call
                 budget = int(np.clip(chunk_seconds / per_step, 1, target))
