@@ -24,9 +24,15 @@ const IB = (() => {
       this.width = width;
       this.height = height;
       this.pad = pad;
+      // Responsive: the viewBox fixes the drawing's coordinates, CSS scales it down to the
+      // width available (at most its natural size); toData() maps pointers back through
+      // the screen transform, so clicks land where they are meant to at any size.
       svgNode.setAttribute("viewBox", `0 0 ${width} ${height}`);
-      svgNode.setAttribute("width", width);
-      svgNode.setAttribute("height", height);
+      svgNode.setAttribute("preserveAspectRatio", "xMidYMid meet");
+      svgNode.removeAttribute("width");
+      svgNode.removeAttribute("height");
+      svgNode.style.maxWidth = width + "px";
+      svgNode.style.aspectRatio = `${width} / ${height}`;
     }
     sx(x) { const b = this.box; return this.pad + (x - b.xmin) / (b.xmax - b.xmin) * (this.width - 2 * this.pad); }
     sy(y) { const b = this.box; return this.height - this.pad - (y - b.ymin) / (b.ymax - b.ymin) * (this.height - 2 * this.pad); }
@@ -79,18 +85,101 @@ const IB = (() => {
   // ------------------------------------------------------------- state in the URL
   const query = () => new URLSearchParams(window.location.search);
 
-  /** A finite number from the URL within [lo, hi], else the default. */
-  function readNumber(q, name, def, lo = -Infinity, hi = Infinity) {
-    if (!q.has(name)) return def;
-    const v = Number(q.get(name));
-    return Number.isFinite(v) && v >= lo && v <= hi ? v : def;
+  // One rule for every value a page takes, from the address bar or typed in a box: a value
+  // that is not a number, or lies outside its allowed range, is not used. The page keeps the
+  // value it had (on load: the default) and a note above the figure names the parameter,
+  // its allowed range and the value given. A later valid value for that parameter removes
+  // its note.
+  function notesBox() {
+    let box = document.getElementById("notes");
+    if (!box) {
+      box = make("div", { id: "notes", class: "notes", role: "status" });
+      const main = document.querySelector("main");
+      const lead = main && main.querySelector("p.lead");
+      if (lead) lead.after(box);
+      else if (main) main.prepend(box);
+      else document.body.prepend(box);
+    }
+    return box;
   }
-  /** A comma-separated vector of `len` finite numbers within [lo, hi], else the default. */
-  function readVector(q, name, def, len, lo = -1e6, hi = 1e6) {
+  /** Show (text) or remove (null) the note about parameter `key`. */
+  function note(key, text) {
+    const box = notesBox();
+    let node = [...box.children].find((c) => c.dataset.param === key);
+    if (text === null || text === undefined) {
+      if (node) node.remove();
+    } else {
+      if (!node) node = make("p", { class: "note", "data-param": key }, box);
+      node.textContent = text;
+    }
+    box.hidden = box.children.length === 0;
+  }
+  /** "[lo, hi]" with the page's number format. */
+  const rangeText = (lo, hi) => `[${fmtShort(lo)}, ${fmtShort(hi)}]`;
+  function fmtShort(v) {
+    if (!Number.isFinite(v)) return String(v);
+    return Math.abs(v) >= 1e5 && v === Math.round(v) ? String(v) : String(Number(v.toPrecision(6)));
+  }
+  /** The note for a refused value. */
+  function refusedText(label, given, allowed, kept, fromUrl) {
+    const shown = String(given).length > 40 ? String(given).slice(0, 40) + "…" : String(given);
+    return `${label} = ${shown} is outside the allowed range ${allowed}` +
+      (fromUrl ? `: the default ${kept} is used instead.` : `: not used, ${label} stays ${kept}.`);
+  }
+  /** A number from the URL: finite and within [lo, hi], else the default (with a note). */
+  function readNumber(q, name, def, lo = -Infinity, hi = Infinity, label = name) {
+    if (!q.has(name)) return def;
+    const text = q.get(name);
+    const v = text.trim() === "" ? NaN : Number(text);
+    if (Number.isFinite(v) && v >= lo && v <= hi) return v;
+    note(name, refusedText(label, text, rangeText(lo, hi), fmtShort(def), true));
+    return def;
+  }
+  /** `len` comma-separated numbers from the URL, each within [lo, hi], else the default. */
+  function readVector(q, name, def, len, lo = -1e6, hi = 1e6, label = name) {
     if (!q.has(name)) return def.slice();
-    const parts = q.get(name).split(",").map(Number);
-    if (parts.length !== len || !parts.every((v) => Number.isFinite(v) && v >= lo && v <= hi)) return def.slice();
-    return parts;
+    const text = q.get(name);
+    const parts = text.split(",").map((t) => (t.trim() === "" ? NaN : Number(t)));
+    if (parts.length === len && parts.every((v) => Number.isFinite(v) && v >= lo && v <= hi)) return parts;
+    note(name, `${label} = ${text.length > 40 ? text.slice(0, 40) + "…" : text} is outside the allowed range: ` +
+      `${len} numbers, each in ${rangeText(lo, hi)}: the default (${def.join(", ")}) is used instead.`);
+    return def.slice();
+  }
+  /** One of a fixed set of values from the URL, else the default (with a note). */
+  function readChoice(q, name, def, choices, label = name) {
+    if (!q.has(name)) return def;
+    const text = q.get(name);
+    const hit = choices.find((c) => (typeof c === "number" ? text.trim() !== "" && Number(text) === c : String(c) === text));
+    if (hit !== undefined) return hit;
+    note(name, `${label} = ${text.length > 40 ? text.slice(0, 40) + "…" : text} is outside the allowed values ` +
+      `{${choices.join(", ")}}: the default ${def} is used instead.`);
+    return def;
+  }
+  /** A typed number box under the same rule: `set(v)` gets only values in [lo, hi]; any other
+   *  value is refused with a note, and the box shows the value in use again once left. */
+  function bindNumberBox(input, { name, label = name, lo, hi, integer = false, get, set, on = "input" }) {
+    input.min = lo;
+    input.max = hi;
+    const check = () => {
+      const text = input.value;
+      let v = text.trim() === "" ? NaN : Number(text);
+      if (integer && Number.isFinite(v)) v = Math.round(v);
+      if (Number.isFinite(v) && v >= lo && v <= hi) {
+        input.removeAttribute("aria-invalid");
+        note(name, null);
+        if (v !== get()) set(v);
+        return;
+      }
+      if (text.trim() === "" && on === "input") return;   // mid-edit: wait for a number
+      input.setAttribute("aria-invalid", "true");
+      note(name, refusedText(label, text.trim() === "" ? "(empty)" : text, rangeText(lo, hi), fmtShort(get()), false));
+    };
+    input.addEventListener(on, check);
+    input.addEventListener("change", () => {
+      if (on !== "change") check();
+      input.value = get();                 // the box shows the value in use
+      input.removeAttribute("aria-invalid");
+    });
   }
   /** Replace the query string with `state` (arrays joined by commas), keeping history flat. */
   function writeState(state) {
@@ -148,6 +237,18 @@ const IB = (() => {
     node.className = "status" + (kind ? " " + kind : "");
   }
 
-  return { make, svg, Plane, fmt, fmtVec, query, readNumber, readVector, writeState, round,
+  /** `x` to `digits` significant digits (plain decimals for |x| in [1e-4, 1e6)). */
+  function fmtSig(x, digits = 6) {
+    if (!Number.isFinite(x)) return String(x);
+    if (x === 0) return "0";
+    const a = Math.abs(x);
+    const s = a >= 1e-4 && a < 1e6 ? x.toFixed(Math.max(0, digits - 1 - Math.floor(Math.log10(a))))
+      : x.toExponential(digits - 1);
+    return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+  }
+  const fmtSigVec = (v, digits = 6) => "(" + v.map((x) => fmtSig(x, digits)).join(", ") + ")";
+
+  return { make, svg, Plane, fmt, fmtVec, fmtSig, fmtSigVec, query, readNumber, readVector,
+           readChoice, note, rangeText, bindNumberBox, writeState, round,
            rng, normal, nav, byId, setText, setStatus };
 })();

@@ -1,63 +1,28 @@
 // Flat vs sharp minima: noisy GD walkers on the flat-sharp experiment's 1D landscape.
+// The landscape and the walkers are in flat-sharp-model.js; a run goes to a Web Worker
+// (flat-sharp-worker.js), so the page stays responsive, shows progress and can cancel.
 "use strict";
 
 (() => {
-  // The landscape of implicitbias.problems.landscapes (same formula and constants):
-  //   g(x) = x^2 - 3 + 4 / (1 + x^2),  w(x) = A + B tanh(x / ell),  L(x) = w(x) g(x),
-  //   A = (k_sharp + k_flat) / 8,  B = (k_flat - k_sharp) / (8 tanh(1 / ell)),
-  // minima x = -1 (curvature k_sharp) and x = +1 (curvature k_flat), both with L = 0.
-  const K_SHARP = 20, K_FLAT = 2, ELL = 0.5;
-  const A = (K_SHARP + K_FLAT) / 8, B = (K_FLAT - K_SHARP) / (8 * Math.tanh(1 / ELL));
-  const INIT = [-2, 2];          // walkers start uniformly here
-  const DIVERGED = 1e6;          // |x| beyond this: diverged
+  const { loss, XB, K_SHARP } = FS;
   const VIEW = { xmin: -2.6, xmax: 2.6 };
   const BIN = 0.05;
-
-  function loss(x) {
-    const w = A + B * Math.tanh(x / ELL);
-    return w * (x * x - 3 + 4 / (1 + x * x));
-  }
-  function grad(x) {
-    const t = Math.tanh(x / ELL), w = A + B * t, dw = B * (1 - t * t) / ELL;
-    const x2 = 1 + x * x;
-    return dw * (x * x - 3 + 4 / x2) + w * (2 * x - 8 * x / (x2 * x2));
-  }
-  /** The barrier: the root of L' in (-1, 1) (bisection; L' < 0 left of it, > 0 right). */
-  function barrier() {
-    let lo = -1 + 1e-9, hi = 1 - 1e-9;
-    for (let i = 0; i < 200; i++) {
-      const mid = (lo + hi) / 2;
-      if (grad(mid) > 0) lo = mid; else hi = mid;   // L rises towards the barrier from -1
-    }
-    return (lo + hi) / 2;
-  }
-  const XB = barrier();
-
-  /** Flat-basin mass of the Gibbs law exp(-L/T) (trapezoid on [-6, 6]). */
-  function gibbsFlat(T) {
-    if (!(T > 1e-4)) {   // the harmonic (small-T) limit: mass ~ 1 / sqrt(k)
-      const s = 1 / Math.sqrt(K_SHARP), f = 1 / Math.sqrt(K_FLAT);
-      return f / (s + f);
-    }
-    const n = 48000, lo = -6, hi = 6, h = (hi - lo) / n;
-    let flat = 0, sharp = 0;
-    for (let i = 0; i <= n; i++) {
-      const x = lo + i * h, v = Math.exp(-loss(x) / T) * (i === 0 || i === n ? 0.5 : 1);
-      if (x > XB) flat += v; else sharp += v;
-    }
-    return flat / (flat + sharp);
-  }
+  const MAX_DOTS = 1000;         // walkers drawn on the curve (the histogram counts all)
+  // Allowed ranges (the rule of common.js: a value outside is not used, with a note).
+  const RANGE = { noise: [0, 16], lr: [0.001, 0.2], walkers: [200, 5000], steps: [10, 20000], seed: [0, 1000000] };
+  const LABEL = { noise: "noise σ", lr: "learning rate η", walkers: "walkers", steps: "steps", seed: "seed" };
+  const SHORT = { noise: "σ", lr: "η", walkers: "walkers", steps: "steps", seed: "seed" };
+  const DEFAULT = { noise: 2.5, lr: 0.01, walkers: 400, steps: 5000, seed: 1 };
+  const KEYS = Object.keys(DEFAULT);
 
   const q = IB.query();
-  const state = {
-    noise: IB.readNumber(q, "noise", 2.5, 0, 100),
-    lr: IB.readNumber(q, "lr", 0.01, 1e-4, 1),
-    walkers: Math.round(IB.readNumber(q, "walkers", 400, 200, 5000)),
-    steps: Math.round(IB.readNumber(q, "steps", 5000, 10, 20000)),
-    seed: Math.round(IB.readNumber(q, "seed", 1, 0, 1e6)),
-  };
+  const state = {};
+  for (const key of KEYS) {
+    const v = IB.readNumber(q, key, DEFAULT[key], RANGE[key][0], RANGE[key][1], LABEL[key]);
+    state[key] = key === "noise" || key === "lr" ? v : Math.round(v);
+  }
 
-  const land = new IB.Plane(IB.byId("landscape"), { xmin: VIEW.xmin, xmax: VIEW.xmax, ymin: -0.6, ymax: 8 },
+  const land = new IB.Plane(IB.byId("landscape"), { xmin: VIEW.xmin, xmax: VIEW.xmax, ymin: -1.2, ymax: 8 },
                             { width: 620, height: 300, pad: 28 });
   const hist = new IB.Plane(IB.byId("histogram"), { xmin: VIEW.xmin, xmax: VIEW.xmax, ymin: 0, ymax: 1 },
                             { width: 620, height: 220, pad: 28 });
@@ -70,16 +35,22 @@
       const x = VIEW.xmin + (VIEW.xmax - VIEW.xmin) * i / 400;
       pts.push(`${land.sx(x).toFixed(2)},${land.sy(loss(x)).toFixed(2)}`);
     }
-    IB.svg("line", { x1: land.sx(XB), x2: land.sx(XB), y1: land.sy(-0.6), y2: land.sy(8), stroke: "#9aa5b1", "stroke-dasharray": "4 4" }, land.layer);
-    IB.svg("polyline", { points: pts.join(" "), fill: "none", stroke: "#333", "stroke-width": 2 }, land.layer);
-    IB.svg("text", { x: land.sx(-1), y: land.sy(1.4), "text-anchor": "middle", class: "tick", text: "sharp (k = 20)" }, land.layer);
-    IB.svg("text", { x: land.sx(1), y: land.sy(1.0), "text-anchor": "middle", class: "tick", text: "flat (k = 2)" }, land.layer);
+    IB.svg("line", { x1: land.sx(XB), x2: land.sx(XB), y1: land.sy(-1.2), y2: land.sy(8), stroke: "#9aa5b1", "stroke-dasharray": "4 4" }, land.layer);
+    IB.svg("polyline", { id: "curve", points: pts.join(" "), fill: "none", stroke: "#333", "stroke-width": 2 }, land.layer);
+    // L >= 0 everywhere: the labels sit under the minima, below L = 0, clear of the curve
+    IB.svg("text", { id: "sharp-label", x: land.sx(-1), y: land.sy(-0.8), "text-anchor": "middle", class: "tick", text: "sharp (k = 20)" }, land.layer);
+    IB.svg("text", { id: "flat-label", x: land.sx(1), y: land.sy(-0.8), "text-anchor": "middle", class: "tick", text: "flat (k = 2)" }, land.layer);
     if (!xs) return;
     const g = IB.svg("g", { "fill-opacity": 0.35 }, land.layer);
-    for (const x of xs) {
+    const n = Math.min(xs.length, MAX_DOTS);
+    for (let i = 0; i < n; i++) {
+      const x = xs[i];
       if (!Number.isFinite(x) || x < VIEW.xmin || x > VIEW.xmax) continue;
       IB.svg("circle", { cx: land.sx(x).toFixed(1), cy: land.sy(loss(x)).toFixed(1), r: 3, fill: x > XB ? "#1d8a4a" : "#c8382c" }, g);
     }
+    const hint = IB.byId("dots-hint");
+    hint.hidden = xs.length <= MAX_DOTS;
+    hint.textContent = `The curve shows the first ${MAX_DOTS} of the ${xs.length} walkers; the histogram and the fractions count all of them.`;
   }
 
   function drawHistogram(xs) {
@@ -93,6 +64,7 @@
     hist.clear();
     const ystep = Math.max(1, Math.pow(10, Math.floor(Math.log10(top))) * (top / Math.pow(10, Math.floor(Math.log10(top))) > 4 ? 2 : 1) / 2);
     hist.axes({ xstep: 0.5, ystep: Math.ceil(ystep), xlabel: "end position x" });
+    IB.svg("text", { id: "hist-ylabel", x: hist.pad, y: hist.pad - 10, class: "axis-label", text: `walkers per bin (bins ${BIN} wide)` }, hist.under);
     IB.svg("line", { x1: hist.sx(XB), x2: hist.sx(XB), y1: hist.sy(0), y2: hist.sy(hist.box.ymax), stroke: "#9aa5b1", "stroke-dasharray": "4 4" }, hist.layer);
     counts.forEach((c, k) => {
       if (!c) return;
@@ -106,44 +78,93 @@
     IB.setText("noise-value", state.noise.toFixed(1));
     IB.setText("lr-value", state.lr.toFixed(3));
     IB.setText("temperature", IB.fmt(T, 4));
-    IB.setText("gibbs", IB.fmt(gibbsFlat(T), 4));
+    IB.setText("gibbs", IB.fmt(FS.gibbsFlat(T), 4));
     IB.setText("barrier", IB.fmt(XB, 4));
     const limit = 2 / K_SHARP;
     IB.setText("stable", state.lr < limit ? `yes (η = ${state.lr} < 2/k = ${limit})` : `no (η = ${state.lr} ≥ 2/k = ${limit})`);
     IB.writeState(state);
+    markStale();
   }
 
-  let job = null, runCount = 0;
+  // ------------------------------------------------------------ results and staleness
+  let shown = null;        // the settings of the results on the page
+  let runCount = 0;
+  const settingsText = (s, keys = KEYS) => keys.map((k) => `${SHORT[k]} = ${s[k]}`).join(", ");
+
+  /** Results computed with other settings than the current ones are marked stale. */
+  function markStale() {
+    const changed = shown ? KEYS.filter((k) => shown[k] !== state[k]) : [];
+    const stale = changed.length > 0;
+    document.body.dataset.stale = stale ? "1" : "0";
+    for (const node of document.querySelectorAll("td.result, #histogram-box, #landscape-box svg g[fill-opacity]")) {
+      node.classList.toggle("stale", stale);
+    }
+    IB.byId("histogram-box").classList.toggle("stale", stale);
+    const note = IB.byId("stale-note");
+    note.hidden = !stale;
+    note.textContent = stale
+      ? `Stale: the histogram and the fractions are for ${settingsText(shown, changed)}, ` +
+        `not for the settings now (${settingsText(state, changed)}). Press Run SGD to update them.`
+      : "";
+  }
+
+  // ------------------------------------------------------------ runs, in a worker
+  let worker = null, current = null, progress = null, drawPending = false;
+  function stopWorker() {
+    if (worker) { worker.terminate(); worker = null; }
+    current = null;
+    progress = null;
+  }
+  function showProgress(done, steps) {
+    IB.byId("progress-row").hidden = false;
+    IB.byId("progress").value = steps ? done / steps : 0;
+    IB.setText("progress-text", `step ${done} of ${steps}`);
+    IB.setStatus("status", `running: ${current.walkers} walkers, step ${done} of ${steps} (${Math.floor(100 * done / steps)} %)…`);
+  }
   function run() {
-    if (job) cancelAnimationFrame(job);
+    stopWorker();
     showStatic();
-    const { noise, lr, walkers, steps, seed } = state;
-    const uniform = IB.rng(seed), normal = IB.normal(uniform);
-    const xs = new Float64Array(walkers);
-    for (let i = 0; i < walkers; i++) xs[i] = INIT[0] + (INIT[1] - INIT[0]) * uniform();
-    const alive = new Uint8Array(walkers).fill(1);
-    let done = 0;
-    const perFrame = Math.max(1, Math.ceil(steps / 30));
+    const settings = { ...state, id: ++runCount };
+    current = settings;
     document.body.dataset.state = "running";
-    IB.setStatus("status", "running…");
-    const frame = () => {
-      const until = Math.min(steps, done + perFrame);
-      for (; done < until; done++) {
-        for (let i = 0; i < walkers; i++) {
-          if (!alive[i]) continue;
-          const x = xs[i] - lr * (grad(xs[i]) + noise * normal());
-          if (!Number.isFinite(x) || Math.abs(x) > DIVERGED) { alive[i] = 0; xs[i] = NaN; } else xs[i] = x;
-        }
-      }
-      drawLandscape(xs);
-      if (done < steps) { job = requestAnimationFrame(frame); return; }
-      job = null;
-      finish(xs);
+    showProgress(0, settings.steps);
+    worker = new Worker("/static/flat-sharp-worker.js");
+    worker.onmessage = (event) => {
+      const msg = event.data;
+      if (!current || msg.id !== current.id) return;
+      if (msg.kind === "done") { const s = current; stopWorker(); finish(msg.xs, s); return; }
+      progress = msg;
+      if (drawPending) return;
+      drawPending = true;
+      requestAnimationFrame(() => {
+        drawPending = false;
+        if (!progress || !current) return;
+        drawLandscape(progress.xs);
+        showProgress(progress.done, current.steps);
+      });
     };
-    job = requestAnimationFrame(frame);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      stopWorker();
+      IB.byId("progress-row").hidden = true;
+      IB.setStatus("status", "the run failed: " + (event.message || "worker error"), "bad");
+      document.body.dataset.state = "failed";
+    };
+    worker.postMessage(settings);
+  }
+  function cancel() {
+    if (!current) return;
+    const at = progress ? progress.done : 0, of = current.steps;
+    stopWorker();
+    IB.byId("progress-row").hidden = true;
+    IB.setStatus("status", `cancelled at step ${at} of ${of}` +
+      (shown ? `; the results below are from the previous run (${settingsText(shown)}).` : "; no results yet."), "bad");
+    document.body.dataset.state = "cancelled";
+    if (shown) drawLandscape(shown.xs); else drawLandscape(null);
+    markStale();
   }
 
-  function finish(xs) {
+  function finish(xs, settings) {
     let flat = 0, sharp = 0, diverged = 0;
     for (const x of xs) {
       if (!Number.isFinite(x)) diverged++;
@@ -151,13 +172,16 @@
       else sharp++;
     }
     const n = xs.length;
+    shown = { ...settings, xs };
+    drawLandscape(xs);
     drawHistogram(Array.from(xs).filter(Number.isFinite));
     IB.setText("flat-fraction", IB.fmt(flat / n, 4));
     IB.setText("sharp-fraction", IB.fmt(sharp / n, 4));
     IB.setText("counts", `${flat} / ${sharp} / ${diverged} of ${n}`);
-    IB.setStatus("status", `${n} walkers, ${state.steps} steps: ${(100 * flat / n).toFixed(1)} % end in the flat basin.`, "good");
-    runCount++;
-    document.body.dataset.run = String(runCount);
+    IB.byId("progress-row").hidden = true;
+    IB.setStatus("status", `${n} walkers, ${settings.steps} steps: ${(100 * flat / n).toFixed(1)} % end in the flat basin.`, "good");
+    markStale();
+    document.body.dataset.run = String(settings.id);
     document.body.dataset.state = "done";
   }
 
@@ -165,26 +189,21 @@
   function bindRange(id, key) {
     const input = IB.byId(id);
     input.value = state[key];
-    input.addEventListener("input", () => { state[key] = Number(input.value); showStatic(); });
-  }
-  function bindInt(id, key, lo, hi) {
-    const input = IB.byId(id);
-    input.value = state[key];
-    input.addEventListener("change", () => {
-      const v = Math.round(Number(input.value));
-      if (Number.isFinite(v)) state[key] = Math.max(lo, Math.min(hi, v));
-      input.value = state[key];
-      showStatic();
-    });
+    input.addEventListener("input", () => { state[key] = Number(input.value); IB.note(key, null); showStatic(); });
   }
   bindRange("noise", "noise");
   bindRange("lr", "lr");
-  bindInt("walkers", "walkers", 200, 5000);
-  bindInt("steps", "steps", 10, 20000);
-  bindInt("seed", "seed", 0, 1000000);
+  for (const key of ["walkers", "steps", "seed"]) {
+    const input = IB.byId(key);
+    input.value = state[key];
+    IB.bindNumberBox(input, { name: key, label: LABEL[key], lo: RANGE[key][0], hi: RANGE[key][1], integer: true,
+      on: "change", get: () => state[key], set: (v) => { state[key] = v; showStatic(); } });
+  }
   IB.byId("run").addEventListener("click", run);
+  IB.byId("cancel").addEventListener("click", cancel);
 
   IB.nav("/flat-sharp");
+  drawLandscape(null);
   drawHistogram([]);
   run();
 })();

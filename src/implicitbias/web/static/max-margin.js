@@ -1,35 +1,48 @@
 // Max-margin explorer: GD, sign GD and Adam directions on the unit circle, and the l2 / l_inf
-// max-margin directions from the server (implicitbias.theory.max_margin).
+// max-margin directions from the server (implicitbias.theory.max_margin). The optimizers
+// (max-margin-model.js) run in a Web Worker (max-margin-worker.js): the page stays
+// responsive, shows the step reached and can stop a run.
 "use strict";
 
 (() => {
   const BOX = { xmin: -3, xmax: 3, ymin: -3, ymax: 3 };
   const MAX_POINTS = 200;
   const DEFAULT = [[0.5, 2, 1], [2.5, 0.3, 1], [1.5, 1.5, 1], [-0.3, -1.2, -1], [-2, -0.8, -1]];
-  const STEP = 0.01;            // sign GD and Adam
-  const FRAMES = 60;
+  const STEPS = [1000, 10000, 100000, 1000000];
   const COLORS = { pos: "#1f6fd1", neg: "#c8382c", l2: "#222", linf: "#7a3fc2",
                    gd: "#e07b00", sign: "#0f8b8d", adam: "#d6337f" };
 
+  /** Points from the URL: "x1,x2,label;..." with finite |x| <= 1e6 and labels +-1, at most
+   *  MAX_POINTS; the others are left out, with a note naming them. */
   function readPoints(q) {
     if (!q.has("p")) return DEFAULT.map((p) => p.slice());
     const text = q.get("p").trim();
     if (!text) return [];
-    const out = [];
-    for (const item of text.split(";").slice(0, MAX_POINTS)) {
-      const v = item.split(",").map(Number);
+    const out = [], refused = [];
+    const items = text.split(";");
+    for (const item of items.slice(0, MAX_POINTS)) {
+      const v = item.split(",").map((t) => (t.trim() === "" ? NaN : Number(t)));
       if (v.length === 3 && v.every(Number.isFinite) && Math.abs(v[0]) <= 1e6 && Math.abs(v[1]) <= 1e6 && (v[2] === 1 || v[2] === -1)) out.push(v);
+      else refused.push(item);
     }
+    const parts = [];
+    if (refused.length) {
+      const list = refused.slice(0, 5).map((r) => `"${r.slice(0, 30)}"`).join(", ") + (refused.length > 5 ? ", …" : "");
+      parts.push(`${refused.length} point${refused.length > 1 ? "s" : ""} outside the allowed range ` +
+        `(x₁, x₂ finite in [-1e6, 1e6], label 1 or -1) left out: ${list}`);
+    }
+    if (items.length > MAX_POINTS) parts.push(`${items.length} points given, at most ${MAX_POINTS} allowed: the first ${MAX_POINTS} are used`);
+    if (parts.length) IB.note("p", "p (points): " + parts.join("; ") + ".");
     return out;
   }
 
   const q = IB.query();
   const state = {
     points: readPoints(q),
-    steps: [1000, 10000, 100000, 1000000].includes(Number(q.get("steps"))) ? Number(q.get("steps")) : 100000,
-    add: q.get("add") === "-1" ? -1 : 1,
-    eps: q.get("eps") === "0" ? 0 : 1e-8,
-    adam: q.get("adam") === "const" ? "const" : "decay",
+    steps: IB.readChoice(q, "steps", 100000, STEPS),
+    add: IB.readChoice(q, "add", 1, [1, -1]),
+    eps: IB.readChoice(q, "eps", 1e-8, [1e-8, 0]),
+    adam: IB.readChoice(q, "adam", "decay", ["decay", "const"]),
   };
   const plane = new IB.Plane(IB.byId("plane"), BOX);
   let server = null;   // the last answer of /api/max-margin
@@ -45,7 +58,16 @@
    *  equal margins (u orthogonal to z_i - z_j); null when no u has a positive margin. */
   function exactL2(points) {
     const z = points.map(([a, b, l]) => [l * a, l * b]);
-    const margin = (u) => Math.min(...z.map((v) => v[0] * u[0] + v[1] * u[1]));
+    let bestMargin = 0;
+    // the smallest margin of u, stopping early once it cannot beat the best so far
+    const margin = (u) => {
+      let m = Infinity;
+      for (const v of z) {
+        const s = v[0] * u[0] + v[1] * u[1];
+        if (s < m) { m = s; if (m <= bestMargin) return m; }
+      }
+      return m;
+    };
     const cands = [];
     for (const v of z) { const r = Math.hypot(v[0], v[1]); if (r > 0) cands.push([v[0] / r, v[1] / r]); }
     for (let i = 0; i < z.length; i++) {
@@ -54,101 +76,73 @@
         if (r > 0) { cands.push([-d[1] / r, d[0] / r]); cands.push([d[1] / r, -d[0] / r]); }
       }
     }
-    let best = null, bestMargin = 0;
+    let best = null;
     for (const u of cands) { const m = margin(u); if (m > bestMargin) { bestMargin = m; best = u; } }
     return best ? { direction: best, margin: bestMargin } : null;
   }
 
-  // ------------------------------------------------------------ optimizers
-  function lambdaMax(z) {
-    let a = 0, b = 0, c = 0;
-    for (const v of z) { a += v[0] * v[0]; b += v[0] * v[1]; c += v[1] * v[1]; }
-    a /= z.length; b /= z.length; c /= z.length;
-    return (a + c) / 2 + Math.sqrt(((a - c) / 2) ** 2 + b * b);
-  }
-  function gradient(z, w) {
-    let g0 = 0, g1 = 0;
-    for (const v of z) {
-      const e = Math.exp(-(v[0] * w[0] + v[1] * w[1]));
-      g0 -= e * v[0]; g1 -= e * v[1];
-    }
-    return [g0 / z.length, g1 / z.length];
-  }
-  function newRuns(points) {
-    const z = points.map(([a, b, l]) => [l * a, l * b]);
-    const lam = lambdaMax(z);
-    return {
-      z, t: 0, lr: lam > 0 ? 1 / lam : 0, failed: false,
-      gd: { w: [0, 0], trail: [] }, sign: { w: [0, 0], trail: [] },
-      adam: { w: [0, 0], m: [0, 0], v: [0, 0], trail: [] },
-    };
-  }
-  function advance(run, until) {
-    const { z, lr } = run, eps = state.eps;
-    const gd = run.gd.w, sg = run.sign.w, ad = run.adam;
-    for (let t = run.t; t < until; t++) {
-      let g = gradient(z, gd);
-      gd[0] -= lr * g[0]; gd[1] -= lr * g[1];
-      g = gradient(z, sg);
-      sg[0] -= STEP * Math.sign(g[0]); sg[1] -= STEP * Math.sign(g[1]);
-      g = gradient(z, ad.w);
-      const k = t + 1;
-      for (let i = 0; i < 2; i++) {
-        ad.m[i] = 0.9 * ad.m[i] + 0.1 * g[i];
-        ad.v[i] = 0.999 * ad.v[i] + 0.001 * g[i] * g[i];
-        const mh = ad.m[i] / (1 - 0.9 ** k), vh = ad.v[i] / (1 - 0.999 ** k);
-        const den = Math.sqrt(vh) + eps;
-        if (den > 0) ad.w[i] -= adamStep(t) * mh / den;   // eps = 0 and a zero gradient: no step
-      }
-    }
-    run.t = until;
-    if (![...gd, ...sg, ...ad.w].every(Number.isFinite)) run.failed = true;
-    for (const name of ["gd", "sign", "adam"]) {
-      const d = unit(run[name].w);
-      if (d) run[name].trail.push(d);
-    }
-  }
-  /** Adam's step at iteration t (from 0): constant, or 0.1 (t + 2)^(-3/4). */
-  function adamStep(t) { return state.adam === "const" ? STEP : 0.1 * Math.pow(t + 2, -0.75); }
-  function unit(w) { const r = Math.hypot(w[0], w[1]); return r > 0 && Number.isFinite(r) ? [w[0] / r, w[1] / r] : null; }
-  function angle(a, b) {   // degrees, accurate near 0: 2 atan2(|a - b|, |a + b|)
-    return 2 * Math.atan2(Math.hypot(a[0] - b[0], a[1] - b[1]), Math.hypot(a[0] + b[0], a[1] + b[1])) * 180 / Math.PI;
-  }
+  const { unit, angle } = MM;
 
   // ------------------------------------------------------------ drawing
-  function arrow(d, color, width, parent) {
+  function arrow(d, color, width, parent, id) {
     IB.svg("line", { x1: plane.sx(0), y1: plane.sy(0), x2: plane.sx(d[0]), y2: plane.sy(d[1]), stroke: color, "stroke-width": width }, parent);
-    IB.svg("circle", { cx: plane.sx(d[0]), cy: plane.sy(d[1]), r: 4, fill: color }, parent);
+    IB.svg("circle", { id, cx: plane.sx(d[0]), cy: plane.sy(d[1]), r: 4, fill: color }, parent);
     // the decision boundary w.x = 0 through the origin
     const b = [-d[1] * 10, d[0] * 10];
     IB.svg("line", { x1: plane.sx(-b[0]), y1: plane.sy(-b[1]), x2: plane.sx(b[0]), y2: plane.sy(b[1]), stroke: color, "stroke-width": 1, "stroke-dasharray": "6 5", "stroke-opacity": 0.7 }, parent);
   }
+  /** The optimizers' end markers: three shapes and sizes, so that one on top of another
+   *  stays visible (sign GD, a large open square, is drawn last). */
+  const MARKERS = {
+    gd: (x, y, L) => IB.svg("circle", { id: "marker-gd", cx: x, cy: y, r: 6, fill: COLORS.gd, stroke: "#fff", "stroke-width": 1.5 }, L),
+    adam: (x, y, L) => IB.svg("path", { id: "marker-adam", d: `M${x},${y - 7}L${x + 6},${y + 4}L${x - 6},${y + 4}Z`, fill: COLORS.adam, stroke: "#fff", "stroke-width": 1.5 }, L),
+    sign: (x, y, L) => IB.svg("rect", { id: "marker-sign", x: x - 12, y: y - 12, width: 24, height: 24, fill: "none", stroke: COLORS.sign, "stroke-width": 3 }, L),
+  };
+  let optLayer = null;   // the optimizers' trails and markers, redrawn alone while they run
+  /** The whole plot: axes, references, points and their numbers, and the optimizers. */
   function draw() {
     plane.clear();
     plane.axes({ xlabel: "x₁", ylabel: "x₂" });
     const L = plane.layer, r = plane.sx(1) - plane.sx(0);
     IB.svg("circle", { cx: plane.sx(0), cy: plane.sy(0), r, fill: "none", stroke: "#9aa5b1", "stroke-dasharray": "3 3" }, L);
     if (server && server.separable) {
-      arrow(server.l2.direction, COLORS.l2, 2.5, L);
-      arrow(server.linf.direction, COLORS.linf, 2, L);
+      arrow(server.l2.direction, COLORS.l2, 2.5, L, "end-l2");
+      arrow(server.linf.direction, COLORS.linf, 2, L, "end-linf");
     }
-    if (opt) {
-      for (const name of ["gd", "sign", "adam"]) {
-        const trail = opt[name].trail;
-        trail.forEach((d, i) => {
-          const last = i === trail.length - 1;
-          IB.svg("circle", { cx: plane.sx(d[0]), cy: plane.sy(d[1]), r: last ? 6 : 2.5, fill: COLORS[name], "fill-opacity": last ? 1 : 0.45, stroke: last ? "#fff" : "none" }, L);
-        });
-      }
-    }
-    for (const [a, b, l] of state.points) {
+    optLayer = IB.svg("g", { id: "optimizers-layer" }, L);
+    drawOptimizers();
+    const support = new Set(server && server.separable ? server.l2.support : []);
+    state.points.forEach(([a, b, l], i) => {
       const x = plane.sx(a), y = plane.sy(b);
       if (l > 0) {
-        IB.svg("path", { d: `M${x - 7},${y}H${x + 7}M${x},${y - 7}V${y + 7}`, stroke: COLORS.pos, "stroke-width": 3 }, L);
+        IB.svg("path", { d: `M${x - 7},${y}H${x + 7}M${x},${y - 7}V${y + 7}`, stroke: COLORS.pos, "stroke-width": 3, class: "point" }, L);
       } else {
-        IB.svg("path", { d: `M${x - 7},${y}H${x + 7}`, stroke: COLORS.neg, "stroke-width": 3 }, L);
+        IB.svg("path", { d: `M${x - 7},${y}H${x + 7}`, stroke: COLORS.neg, "stroke-width": 3, class: "point" }, L);
         IB.svg("circle", { cx: x, cy: y, r: 9, fill: "none", stroke: COLORS.neg, "stroke-width": 1.5 }, L);
       }
+    });
+    // the points' 0-based numbers, as in the support-vector list (bold: l2 support vectors)
+    state.points.forEach(([a, b], i) => {
+      IB.svg("text", { x: plane.sx(a) + 10, y: plane.sy(b) - 9, class: "point-label" + (support.has(i) ? " sv" : ""),
+                       "data-index": i, "pointer-events": "none", text: String(i) }, L);
+    });
+  }
+  /** Only the optimizers' layer (cheap, whatever the number of points). */
+  function drawOptimizers() {
+    if (!optLayer) return;
+    while (optLayer.firstChild) optLayer.removeChild(optLayer.firstChild);
+    if (!opt) return;
+    for (const name of ["gd", "sign", "adam"]) {
+      const trail = opt[name].trail;
+      trail.slice(0, -1).forEach((d) => {
+        IB.svg("circle", { cx: plane.sx(d[0]), cy: plane.sy(d[1]), r: 2.5, fill: COLORS[name], "fill-opacity": 0.45 }, optLayer);
+      });
+    }
+    for (const name of ["gd", "adam", "sign"]) {
+      const trail = opt[name].trail;
+      if (!trail.length) continue;
+      const d = trail[trail.length - 1];
+      MARKERS[name](plane.sx(d[0]), plane.sy(d[1]), optLayer);
     }
   }
 
@@ -156,7 +150,7 @@
     IB.setText("done-steps", opt ? String(opt.t) : "0");
     for (const name of ["gd", "sign", "adam"]) {
       const d = opt && opt[name].trail.length ? opt[name].trail[opt[name].trail.length - 1] : null;
-      IB.setText(`${name}-dir`, d ? IB.fmtVec(d, 6) : "—");
+      IB.setText(`${name}-dir`, d ? IB.fmtSigVec(d, 6) : "—");
       const ok = d && server && server.separable;
       IB.setText(`${name}-l2`, ok ? angle(d, server.l2.direction).toFixed(4) + "°" : "—");
       IB.setText(`${name}-linf`, ok ? angle(d, server.linf.direction).toFixed(4) + "°" : "—");
@@ -194,19 +188,19 @@
     if (id !== requestId) return;   // a newer request is on its way
     server = answer;
     IB.setText("npoints-api", String(answer.n));
-    IB.setText("separable", answer.separable ? `yes (LP margin ${IB.fmt(answer.separability_margin, 6)})` : "no");
+    IB.setText("separable", answer.separable ? `yes (LP margin ${IB.fmtSig(answer.separability_margin, 6)})` : "no");
     const exact = exactL2(points);
     if (answer.separable) {
-      IB.setText("l2-dir", IB.fmtVec(answer.l2.direction, 10));
-      IB.setText("l2-margin", IB.fmt(answer.l2.margin, 8));
-      IB.setText("linf-dir", IB.fmtVec(answer.linf.direction, 10));
-      IB.setText("linf-margin", IB.fmt(answer.linf.margin, 8) + (answer.linf.unique ? " (unique)" : " (not unique: a segment of solutions)"));
-      IB.setText("l2-page", exact ? IB.fmtVec(exact.direction, 10) : "none");
+      IB.setText("l2-dir", IB.fmtSigVec(answer.l2.direction, 6));
+      IB.setText("l2-margin", IB.fmtSig(answer.l2.margin, 6));
+      IB.setText("linf-dir", IB.fmtSigVec(answer.linf.direction, 6));
+      IB.setText("linf-margin", IB.fmtSig(answer.linf.margin, 6) + (answer.linf.unique ? " (unique)" : " (not unique: a segment of solutions)"));
+      IB.setText("l2-page", exact ? IB.fmtSigVec(exact.direction, 6) : "none");
       IB.setText("l2-check", exact ? Math.hypot(exact.direction[0] - answer.l2.direction[0], exact.direction[1] - answer.l2.direction[1]).toExponential(2) : "—");
-      IB.setStatus("status", `separable: γ₂ = ${IB.fmt(answer.l2.margin, 4)}; support vectors ${answer.l2.support.join(", ")}`, "good");
+      IB.setStatus("status", `separable: γ₂ = ${IB.fmt(answer.l2.margin, 4)}; support vectors ${answer.l2.support.join(", ")} (the numbers on the plot)`, "good");
     } else {
       for (const k of ["l2-dir", "l2-margin", "linf-dir", "linf-margin"]) IB.setText(k, "—");
-      IB.setText("l2-page", exact ? IB.fmtVec(exact.direction, 10) : "none");
+      IB.setText("l2-page", exact ? IB.fmtSigVec(exact.direction, 6) : "none");
       IB.setText("l2-check", "—");
       IB.setStatus("status", answer.message, "bad");
     }
@@ -215,25 +209,62 @@
     document.body.dataset.api = String(id);
   }
 
-  // ------------------------------------------------------------ animation
-  let job = null;
+  // ------------------------------------------------------------ optimizers, in a worker
+  let worker = null, runId = 0, drawPending = false, reached = 0;
+  function stopWorker() { if (worker) { worker.terminate(); worker = null; } }
+  function redraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => { drawPending = false; drawOptimizers(); showOptimizers(); showProgress(); });
+  }
+  function showProgress() {
+    const running = document.body.dataset.state === "running";
+    IB.byId("progress-row").hidden = !running;
+    if (!running) return;
+    IB.byId("progress").value = reached / state.steps;
+    IB.setText("progress-text", `step ${reached} of ${state.steps}`);
+  }
   function runOptimizers() {
-    if (job) cancelAnimationFrame(job);
-    if (!state.points.length) { opt = null; draw(); showOptimizers(); document.body.dataset.state = "done"; return; }
-    opt = newRuns(state.points);
-    let frame = 0;
+    stopWorker();
+    const id = ++runId;
+    if (!state.points.length) { opt = null; draw(); showOptimizers(); document.body.dataset.state = "done"; showProgress(); return; }
+    opt = { t: 0, failed: false, gd: { trail: [] }, sign: { trail: [] }, adam: { trail: [] } };
+    reached = 0;
     document.body.dataset.state = "running";
-    const tick = () => {
-      frame++;
-      const until = Math.min(state.steps, Math.round(Math.pow(state.steps, frame / FRAMES)));
-      advance(opt, Math.max(until, opt.t + 1 > state.steps ? state.steps : opt.t + 1));
-      draw();
-      showOptimizers();
-      if (opt.t < state.steps && !opt.failed) { job = requestAnimationFrame(tick); return; }
-      job = null;
-      document.body.dataset.state = "done";
+    showProgress();
+    worker = new Worker("/static/max-margin-worker.js");
+    worker.onmessage = (event) => {
+      const msg = event.data;
+      if (msg.id !== runId) return;
+      reached = Math.max(reached, msg.t);
+      if (msg.kind === "frame") {
+        opt.t = msg.t;
+        opt.failed = msg.failed;
+        for (const name of ["gd", "sign", "adam"]) if (msg.dirs[name]) opt[name].trail.push(msg.dirs[name]);
+      } else if (msg.kind === "done") {
+        stopWorker();
+        document.body.dataset.state = "done";
+      }
+      redraw();
     };
-    job = requestAnimationFrame(tick);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      stopWorker();
+      document.body.dataset.state = "failed";
+      IB.setStatus("status", "the optimizers failed: " + (event.message || "worker error"), "bad");
+      showProgress();
+    };
+    worker.postMessage({ id, points: state.points, steps: state.steps, eps: state.eps, adam: state.adam });
+  }
+  function cancel() {
+    if (!worker) return;
+    stopWorker();
+    runId++;
+    document.body.dataset.state = "cancelled";
+    showProgress();
+    draw();
+    showOptimizers();
+    IB.setStatus("status", `stopped at step ${reached} of ${state.steps}: the directions shown are those after ${opt.t} steps`, "bad");
   }
 
   function changed() {
@@ -256,16 +287,17 @@
   });
   IB.byId(state.add > 0 ? "label-pos" : "label-neg").checked = true;
   for (const id of ["label-pos", "label-neg"]) {
-    IB.byId(id).addEventListener("change", (e) => { state.add = Number(e.target.value); save(); });
+    IB.byId(id).addEventListener("change", (e) => { state.add = Number(e.target.value); IB.note("add", null); save(); });
   }
   IB.byId("steps").value = String(state.steps);
-  IB.byId("steps").addEventListener("change", (e) => { state.steps = Number(e.target.value); save(); runOptimizers(); });
+  IB.byId("steps").addEventListener("change", (e) => { state.steps = Number(e.target.value); IB.note("steps", null); save(); runOptimizers(); });
   IB.byId("rerun").addEventListener("click", runOptimizers);
   IB.byId("adam-step").value = state.adam;
-  IB.byId("adam-step").addEventListener("change", (e) => { state.adam = e.target.value; save(); runOptimizers(); });
+  IB.byId("adam-step").addEventListener("change", (e) => { state.adam = e.target.value; IB.note("adam", null); save(); runOptimizers(); });
   IB.byId("eps").value = String(state.eps);
-  IB.byId("eps").addEventListener("change", (e) => { state.eps = Number(e.target.value); save(); runOptimizers(); });
-  IB.byId("clear").addEventListener("click", () => { state.points = []; changed(); });
+  IB.byId("eps").addEventListener("change", (e) => { state.eps = Number(e.target.value); IB.note("eps", null); save(); runOptimizers(); });
+  IB.byId("clear").addEventListener("click", () => { state.points = []; IB.note("p", null); changed(); });
+  IB.byId("cancel").addEventListener("click", cancel);
 
   IB.nav("/max-margin");
   changed();

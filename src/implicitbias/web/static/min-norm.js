@@ -10,16 +10,26 @@
   const COLORS = { path: "#e07b00", w0: "#1f6fd1", closest: "#1d8a4a", line: "#444", minnorm: "#8a939e" };
   const DEFAULTS = { 2: { x: [1, 2], w0: [-2, -1] }, 3: { x: [1, 2, 2], w0: [-1.5, -1, -0.5] } };
 
+  // Allowed ranges (the rule of common.js: a value outside is not used, with a note).
+  const LIMIT = 100;                 // |x_i|, |y|, |w0_i|
+  const LR = [0.01, 0.6];            // the slider's range
   const q = IB.query();
-  const dim = q.get("p") === "3" ? 3 : 2;
+  let dim = 2;
+  if (q.has("p") && q.get("p") !== "2") {
+    if (q.get("p") === "3") dim = 3;
+    else IB.note("p", `p = ${q.get("p").slice(0, 40)} is outside the allowed values {2, 3}: the default 2 is used instead.`);
+  }
   const state = {
-    x: IB.readVector(q, "x", DEFAULTS[dim].x, dim, -100, 100),
-    y: IB.readNumber(q, "y", 1, -100, 100),
-    w0: IB.readVector(q, "w0", DEFAULTS[dim].w0, dim, -100, 100),
-    lr: IB.readNumber(q, "lr", 0.1, 0.001, 10),
-    view: IB.readVector(q, "view", [120, 15], 2, -360, 360),   // 3D: azimuth, elevation (degrees)
+    x: IB.readVector(q, "x", DEFAULTS[dim].x, dim, -LIMIT, LIMIT),
+    y: IB.readNumber(q, "y", 1, -LIMIT, LIMIT),
+    w0: IB.readVector(q, "w0", DEFAULTS[dim].w0, dim, -LIMIT, LIMIT, "w₀"),
+    lr: IB.readNumber(q, "lr", 0.1, LR[0], LR[1], "learning rate lr"),
+    view: dim === 3 ? IB.readVector(q, "view", [120, 15], 2, -360, 360) : [120, 15],   // 3D: azimuth, elevation (degrees)
   };
-  state.view[1] = Math.max(-89, Math.min(89, state.view[1]));
+  if (Math.abs(state.view[1]) > 89) {
+    IB.note("view", `view elevation = ${state.view[1]} is outside the allowed range [-89, 89]: the default view (120, 15) is used instead.`);
+    state.view = [120, 15];
+  }
 
   const dot = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
   const norm = (a) => Math.sqrt(dot(a, a));
@@ -190,11 +200,11 @@
   // p = 2: the pointer sets w0. p = 3: dragging w0's handle moves it parallel to the
   // screen; dragging anywhere else turns the view.
   let drag = null;
-  function snap(w) { return w.map((v) => Math.max(-100, Math.min(100, Math.round(v * SNAP) / SNAP))); }
+  function snap(w) { return w.map((v) => Math.max(-LIMIT, Math.min(LIMIT, Math.round(v * SNAP) / SNAP))); }
   plane.svg.addEventListener("pointerdown", (evt) => {
     plane.svg.setPointerCapture(evt.pointerId);
     const at = plane.toData(evt);
-    if (dim === 2) { drag = { kind: "w0" }; state.w0 = snap(at); update({ animate: false }); return; }
+    if (dim === 2) { drag = { kind: "w0" }; state.w0 = snap(at); IB.note("w0", null); update({ animate: false }); return; }
     const h = toScreen(state.w0), p = [plane.sx(at[0]), plane.sy(at[1])];
     const onHandle = Math.hypot(h[0] - p[0], h[1] - p[1]) < 14;
     drag = { kind: onHandle ? "w0" : "view", start: at, w0: state.w0.slice(), view: state.view.slice() };
@@ -216,21 +226,18 @@
   plane.svg.addEventListener("pointerup", stop);
   plane.svg.addEventListener("pointercancel", stop);
 
-  function bindNumber(id, set) {
-    const input = IB.byId(id);
-    input.addEventListener("input", () => {
-      const v = Number(input.value);
-      if (input.value.trim() !== "" && Number.isFinite(v) && Math.abs(v) <= 100) { set(v); update(); }
-    });
-  }
+  const names = { x1: "x₁", x2: "x₂", x3: "x₃", y: "y" };
   ["x1", "x2", "x3"].slice(0, dim).forEach((id, i) => {
-    IB.byId(id).value = state.x[i];
-    bindNumber(id, (v) => { state.x = state.x.map((u, j) => (j === i ? v : u)); });
+    const input = IB.byId(id);
+    input.value = state.x[i];
+    IB.bindNumberBox(input, { name: id, label: names[id], lo: -LIMIT, hi: LIMIT, get: () => state.x[i],
+      set: (v) => { state.x = state.x.map((u, j) => (j === i ? v : u)); IB.note("x", null); update(); } });
   });
   if (dim === 2) IB.byId("x3-row").hidden = true;
   IB.byId("y").value = state.y;
-  bindNumber("y", (v) => { state.y = v; });
-  IB.byId("lr").addEventListener("input", () => { state.lr = Number(IB.byId("lr").value); update(); });
+  IB.bindNumberBox(IB.byId("y"), { name: "y", lo: -LIMIT, hi: LIMIT, get: () => state.y,
+    set: (v) => { state.y = v; update(); } });
+  IB.byId("lr").addEventListener("input", () => { state.lr = Number(IB.byId("lr").value); IB.note("lr", null); update(); });
   IB.byId("replay").addEventListener("click", () => update());
   IB.byId(dim === 2 ? "mode-2" : "mode-3").checked = true;
   for (const id of ["mode-2", "mode-3"]) {
@@ -238,6 +245,9 @@
   }
   IB.setText("set-name", dim === 2 ? "line" : "plane");
   IB.byId("view-hint").hidden = dim === 2;
+  if (dim === 3) {
+    IB.byId("how-to").textContent = "Drag w₀'s handle to move it parallel to the screen; drag anywhere else to turn the view.";
+  }
 
   IB.nav("/min-norm");
   update();
