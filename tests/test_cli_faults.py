@@ -121,6 +121,30 @@ def test_bad_values_are_refused_before_any_folder(tmp_path, capsys, monkeypatch,
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "experiment, argv, words",
+    [
+        ("min-norm", ["--set", "p=1000000000000"], ["`p`", "<= 1000000"]),
+        ("min-norm", ["--set", "steps=1000000000000"], ["`steps`", "<= 1000000000"]),
+        ("min-norm", ["--set", "n=50000", "--set", "p=500000"], ["`p`", "n * p"]),
+        ("diagonal-net", ["--set", "n=20000", "--set", "d=900000"], ["`d`", "n * d"]),
+        ("max-margin", ["--set", "num_logs=1000000000"], ["`num_logs`", "<= 1000000"]),
+        ("grokking", ["--set", "p=100003"], ["`p`", "<= 10000"]),
+        ("flat-sharp", ["--set", "walkers=1000000000"], ["`walkers`", "<= 10000000"]),
+        ("edge-of-stability", ["--set", "hidden=64,100000000"], ["`hidden`", "<= 100000"]),
+    ],
+)
+def test_absurd_sizes_are_refused_before_any_folder(
+    tmp_path, capsys, monkeypatch, experiment, argv, words
+):
+    """Sizes that would allocate terabytes or run for years are refused per field, with
+    exit 2 and no folder, instead of an out-of-memory error or a run with no end."""
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", experiment, "--preset", "smoke", *argv])
+    _one_line_error(capsys, code, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_out_under_a_file_is_refused(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

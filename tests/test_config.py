@@ -279,14 +279,16 @@ def test_n_not_below_p_is_rejected_naming_n():
 @pytest.mark.parametrize(
     "field, value, allowed",
     [
-        ("steps", 0, "a number >= 1"),
-        ("steps", -5, "a number >= 1"),
+        ("steps", 0, "a number >= 1 and <= 1000000000"),
+        ("steps", -5, "a number >= 1 and <= 1000000000"),
+        ("steps", 10**12, "a number <= 1000000000"),
         ("learning_rate", -1, "a number > 0"),
         ("learning_rate", 0, "a number > 0"),
         ("init_scale", 0.0, "a number > 0"),
         ("seed", -1, "a number >= 0 and <= 4294967295"),
-        ("num_logs", 1, "a number >= 2"),
-        ("ridge_points", 1, "a number >= 2"),
+        ("num_logs", 1, "a number >= 2 and <= 1000000"),
+        ("num_logs", 10**9, "a number <= 1000000"),
+        ("ridge_points", 1, "a number >= 2 and <= 1000000000"),
     ],
 )
 def test_bounds(field, value, allowed):
@@ -304,7 +306,9 @@ def test_bounds_accept_the_edges():
 
 
 def test_bounds_apply_to_every_tuple_item_and_upper_bounds():
-    with pytest.raises(ConfigError, match=r"^`widths`: expected a number >= 1, got \(3, 0\)"):
+    with pytest.raises(
+        ConfigError, match=r"^`widths`: expected a number >= 1 and <= 1000000000, got \(3, 0\)"
+    ):
         ToyConfig.make("default", {"widths": "3,0"})
     with pytest.raises(ConfigError, match=r"^`fraction`: expected a number <= 1, got 1\.5"):
         ToyConfig.make("default", {"fraction": 1.5})

@@ -18,10 +18,18 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from implicitbias._precision import precision
+from implicitbias.engine.schedule import MAX_LOG_POINTS
 from implicitbias.errors import ConfigError
 from implicitbias.optim.spec import RUNTIME, OptimizerSpec, parse_list, parse_scalar
 
 _MISSING = dataclasses.MISSING
+
+#: Upper bound of every integer field that declares none (step counts, log counts...):
+#: 10^9 steps of the smallest problem already take hours; anything larger is a typo.
+MAX_COUNT = 10**9
+#: Most elements of one data array an experiment builds from its size fields (8 bytes each
+#: in float64, so 0.8 GB).
+MAX_ELEMENTS = 10**8
 
 
 def param(
@@ -257,6 +265,9 @@ class Config:
                 if not math.isfinite(item):
                     raise ConfigError(f.name, "a finite number", value)
                 low, high = f.metadata.get("low"), f.metadata.get("high")
+                if high is None and isinstance(item, int) and f.name != "seed":
+                    logs = f.name == "num_logs" or f.name.endswith("_logs")
+                    high = MAX_LOG_POINTS if logs else MAX_COUNT
                 open_ = f.metadata.get("low_open", False)
                 if low is not None and (item <= low if open_ else item < low):
                     allowed = f"a number {'>' if open_ else '>='} {low}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from implicitbias.config import Config, optimizer_param, param
+from implicitbias.config import MAX_ELEMENTS, Config, optimizer_param, param
 from implicitbias.errors import ConfigError
 from implicitbias.optim.spec import OptimizerSpec
 from implicitbias.problems.diagonal import MODELS
@@ -21,16 +21,16 @@ class DiagonalNetConfig(Config):
     """Sparse regression with a diagonal linear network: which interpolator does the
     optimizer pick?"""
 
-    n: int = param(40, "number of examples", low=1)
-    d: int = param(200, "number of features (d > n)", low=2)
-    k: int = param(5, "nonzeros of the planted w*", low=1)
+    n: int = param(40, "number of examples", low=1, high=10**5)
+    d: int = param(200, "number of features (d > n)", low=2, high=10**6)
+    k: int = param(5, "nonzeros of the planted w*", low=1, high=10**6)
     noise: float = param(0.0, "standard deviation of the label noise", low=0)
     signal: Literal["sign", "gaussian"] = param(
         "sign", "nonzero values of w*: random signs or Gaussian (then ||w*|| = 1)"
     )
     alpha_min: float = param(1e-4, "smallest init scale", low=0, low_open=True)
     alpha_max: float = param(10.0, "largest init scale", low=0, low_open=True)
-    num_alphas: int = param(13, "init scales, log-spaced, one batched run", low=2)
+    num_alphas: int = param(13, "init scales, log-spaced, one batched run", low=2, high=10**4)
     models: Literal["both", "square", "product"] = param(
         "both", "parameterizations: square (u*u - v*v), product (u+ v+ - u- v-), or both"
     )
@@ -82,6 +82,10 @@ class DiagonalNetConfig(Config):
     }
 
     def validate(self) -> None:
+        if self.n * self.d > MAX_ELEMENTS:
+            raise ConfigError(
+                "d", f"n * d <= {MAX_ELEMENTS:.0e} (the data matrix; n = {self.n})", self.d
+            )
         if self.n >= self.d:
             raise ConfigError(
                 "n",

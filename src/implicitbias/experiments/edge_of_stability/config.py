@@ -35,10 +35,10 @@ class EdgeOfStabilityConfig(Config):
         "data: Gaussian inputs labelled by a random teacher net, scikit-learn "
         "digits, a Fashion-MNIST subset, or seed 000's regression data",
     )
-    n: int = param(500, "examples (synthetic, digits, fashion-mnist)", low=1)
-    input_dim: int = param(20, "synthetic: input dimension", low=1)
-    classes: int = param(4, "synthetic: classes (one-hot targets)", low=2)
-    hidden: tuple[int, ...] = param((64, 64), "hidden widths", low=1)
+    n: int = param(500, "examples (synthetic, digits, fashion-mnist)", low=1, high=10**6)
+    input_dim: int = param(20, "synthetic: input dimension", low=1, high=10**5)
+    classes: int = param(4, "synthetic: classes (one-hot targets)", low=2, high=10**4)
+    hidden: tuple[int, ...] = param((64, 64), "hidden widths", low=1, high=10**5)
     activation: Literal["tanh", "relu", "softplus", "gelu", "elu"] = param(
         "tanh", "activation between layers"
     )
@@ -64,11 +64,13 @@ class EdgeOfStabilityConfig(Config):
     )
     steps: int = param(2000, "optimizer steps", low=2)
     sharpness_every: int = param(20, "Lanczos sharpness every this many steps", low=1)
-    lanczos_iters: int = param(20, "Lanczos steps per sharpness estimate (warm-started)", low=1)
+    lanczos_iters: int = param(
+        20, "Lanczos steps per sharpness estimate (warm-started)", low=1, high=10**4
+    )
     flow: bool = param(
         True, "also integrate gradient flow (RK4) from the same init (when optimizer is gd)"
     )
-    flow_substeps: int = param(2, "RK4 step = min(eta) / flow_substeps", low=1)
+    flow_substeps: int = param(2, "RK4 step = min(eta) / flow_substeps", low=1, high=10**4)
     flow_horizon: float = param(
         2.0,
         "integrate gradient flow up to this multiple of the "
@@ -91,6 +93,7 @@ class EdgeOfStabilityConfig(Config):
         "reference when the net has at most this many "
         "parameters; else a 100-step cold Lanczos",
         low=1,
+        high=10**5,
     )
     layer_lr_scales: tuple[float, ...] = param(
         (),

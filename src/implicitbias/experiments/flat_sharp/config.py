@@ -23,8 +23,12 @@ class FlatSharpConfig(Config):
     k_sharp: float = param(20.0, "curvature of the sharp minimum (x = -1)", low=0, low_open=True)
     k_flat: float = param(2.0, "curvature of the flat minimum (x = +1)", low=0, low_open=True)
     width: float = param(0.5, "ell in w(x) = A + B tanh(x / ell)", low=0, low_open=True)
-    walkers: int = param(1000, "walkers per repeat (one vmapped run holds all of them)", low=1)
-    repeats: int = param(4, "independent groups of walkers (the spread is over groups)", low=2)
+    walkers: int = param(
+        1000, "walkers per repeat (one vmapped run holds all of them)", low=1, high=10**7
+    )
+    repeats: int = param(
+        4, "independent groups of walkers (the spread is over groups)", low=2, high=10**4
+    )
     init_low: float = param(-2.0, "walkers start uniformly in [init_low, init_high]")
     init_high: float = param(2.0, "walkers start uniformly in [init_low, init_high]")
     steps: int = param(5000, "steps of every run", low=1)
@@ -47,8 +51,8 @@ class FlatSharpConfig(Config):
         low=0,
         low_open=True,
     )
-    stability_walkers: int = param(64, "walkers per eta in the stability test", low=1)
-    num_examples: int = param(64, "SGD: examples u_i of the finite sum", low=2)
+    stability_walkers: int = param(64, "walkers per eta in the stability test", low=1, high=10**7)
+    num_examples: int = param(64, "SGD: examples u_i of the finite sum", low=2, high=10**6)
     shift: float = param(
         0.5,
         "SGD: scale of the shifts u_i (0.5: SGD's noise at the sharp "

@@ -28,7 +28,7 @@ class GeometryConfig(Config):
         _DEFAULT_METHODS, "optimizers to compare, each run from every init"
     )
     steps: int = param(100_000, "optimizer steps", low=1)
-    num_inits: int = param(4, "inits per method, run as one batch", low=1)
+    num_inits: int = param(4, "inits per method, run as one batch", low=1, high=10**6)
     init_scale: float = param(
         1.0,
         "norm of the inits (2D: evenly spaced directions from 60 "

@@ -34,16 +34,16 @@ class GrokkingConfig(Config):
     operation: Literal["add", "sub", "mul", "div", "quad"] = param(
         "add", "a + b, a - b, a * b, a / b (b != 0) or a^2 + a b, mod p"
     )
-    p: int = param(97, "the modulus (a prime)", low=3)
+    p: int = param(97, "the modulus (a prime)", low=3, high=10**4)
     train_fraction: float = param(
         0.5, "fraction of the table used for training", low=0, high=1, low_open=True
     )
     model: Literal["mlp", "transformer"] = param("mlp", "the network")
-    d_embed: int = param(128, "mlp: embedding width (per operand)", low=1)
-    d_hidden: int = param(256, "mlp: hidden width", low=1)
-    d_model: int = param(128, "transformer: residual width", low=1)
-    n_heads: int = param(4, "transformer: attention heads", low=1)
-    d_mlp: int = param(512, "transformer: MLP width", low=1)
+    d_embed: int = param(128, "mlp: embedding width (per operand)", low=1, high=10**5)
+    d_hidden: int = param(256, "mlp: hidden width", low=1, high=10**5)
+    d_model: int = param(128, "transformer: residual width", low=1, high=10**5)
+    n_heads: int = param(4, "transformer: attention heads", low=1, high=10**4)
+    d_mlp: int = param(512, "transformer: MLP width", low=1, high=10**5)
     optimizer: OptimizerSpec = optimizer_param(
         ADAMW,
         "optimizer of the main run, the control and the phase diagram; its weight_decay "
@@ -52,7 +52,7 @@ class GrokkingConfig(Config):
     learning_rate: float = param(1e-3, "step size of every run", low=0, low_open=True)
     batch_size: int = param(0, "minibatch size (0: full batch)", low=0)
     steps: int = param(3500, "optimizer steps", low=1)
-    num_seeds: int = param(1, "model inits trained side by side (vmap)", low=1)
+    num_seeds: int = param(1, "model inits trained side by side (vmap)", low=1, high=10**4)
     num_logs: int = param(120, "log-spaced logged steps", low=2)
     linear_logs: int = param(81, "linearly spaced logged steps (added to the log ones)", low=2)
     no_wd_control: bool = param(
@@ -87,7 +87,7 @@ class GrokkingConfig(Config):
     phase_weight_decays: tuple[float, ...] = param(
         (0.0, 0.3, 1.0, 3.0), "phase diagram: weight decays", low=0
     )
-    phase_seeds: int = param(1, "phase diagram: inits per cell (batched)", low=1)
+    phase_seeds: int = param(1, "phase diagram: inits per cell (batched)", low=1, high=10**4)
     phase_steps: int = param(2000, "phase diagram: budget in steps", low=1)
     x64: bool = param(False, "compute in float64 (float32 is the setting of the papers)")
 

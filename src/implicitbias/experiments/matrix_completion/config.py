@@ -22,8 +22,8 @@ class MatrixCompletionConfig(Config):
     source: Literal["random", "seed-000", "seed-004"] = param(
         "random", "data and inits: fresh draws, or a seed snippet's stream draw for draw"
     )
-    d: int = param(20, "the matrices are d x d", low=2)
-    rank: int = param(2, "rank of the ground truth", low=1)
+    d: int = param(20, "the matrices are d x d", low=2, high=10**4)
+    rank: int = param(2, "rank of the ground truth", low=1, high=10**4)
     normalize: bool = param(True, "random source: scale the truth to unit Frobenius norm")
     observation: Literal["mask", "sensing"] = param(
         "mask", "observed entries (mask) or Gaussian measurements <A_i, M> (sensing)"
@@ -42,7 +42,7 @@ class MatrixCompletionConfig(Config):
         "each is a group of members",
         low=1,
     )
-    depths: tuple[int, ...] = param((1, 2, 3), "depths L (1: optimize W directly)", low=1)
+    depths: tuple[int, ...] = param((1, 2, 3), "depths L (1: optimize W directly)", low=1, high=100)
     init: Literal["gaussian", "orthogonal", "identity"] = param("gaussian", "factor init kind")
     init_scales: tuple[float, ...] = param((1e-3,), "init scales alpha", low=0, low_open=True)
     init_per: Literal["factor", "product"] = param(
@@ -50,7 +50,9 @@ class MatrixCompletionConfig(Config):
         "alpha is each factor's scale (factor: entries ~ alpha N(0,1)), or the "
         "expected Frobenius norm of the initial end-to-end matrix (product)",
     )
-    seeds: int = param(1, "number of seeds (seed, seed+1, ...), each a new truth and mask", low=1)
+    seeds: int = param(
+        1, "number of seeds (seed, seed+1, ...), each a new truth and mask", low=1, high=10**4
+    )
     optimizer: OptimizerSpec = optimizer_param("gd", "optimizer of every member (one batched run)")
     learning_rate: float = param(0.2, "step size of the optimizer", low=0, low_open=True)
     reduction: Literal["sum", "mean"] = param(

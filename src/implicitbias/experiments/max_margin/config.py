@@ -23,8 +23,8 @@ class MaxMarginConfig(Config):
     dataset: Literal["clouds", "breast_cancer", "digits_3_8"] = param(
         "clouds", "data: two Gaussian clouds, or scikit-learn's bundled sets"
     )
-    per_class: int = param(20, "clouds: points per class", low=1)
-    dim: int = param(2, "clouds: dimension", low=1)
+    per_class: int = param(20, "clouds: points per class", low=1, high=10**6)
+    dim: int = param(2, "clouds: dimension", low=1, high=10**6)
     std: float = param(0.5, "clouds: standard deviation", low=0, low_open=True)
     center: float = param(1.5, "clouds: the centres are +-center * (1, ..., 1)")
     bias: bool = param(False, "append a constant feature (a classifier with a bias)")
@@ -43,7 +43,7 @@ class MaxMarginConfig(Config):
     steps: int = param(100_000, "optimizer steps", low=1)
     zero_init: bool = param(True, "include the zero init")
     inits: tuple[float, ...] = param((), "explicit inits, flattened (len = k * features)")
-    num_inits: int = param(4, "random Gaussian inits", low=0)
+    num_inits: int = param(4, "random Gaussian inits", low=0, high=10**6)
     init_scale: float = param(
         1.0,
         "standard deviation of the random inits (of the order of "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from implicitbias.config import Config, optimizer_param, param
+from implicitbias.config import MAX_ELEMENTS, Config, optimizer_param, param
 from implicitbias.errors import ConfigError
 from implicitbias.optim.spec import OptimizerSpec
 
@@ -22,8 +22,8 @@ GRADIENT_SPAN = ("gd", "sgd", "heavy_ball", "nesterov")
 class MinNormConfig(Config):
     """Overparameterized least squares: which interpolator does the optimizer pick?"""
 
-    n: int = param(20, "number of examples (must be < p)", low=1)
-    p: int = param(100, "number of parameters", low=2)
+    n: int = param(20, "number of examples (must be < p)", low=1, high=10**5)
+    p: int = param(100, "number of parameters", low=2, high=10**6)
     optimizer: OptimizerSpec = optimizer_param(
         "gd", "optimizer of the main runs, the minibatch runs and the plane picture"
     )
@@ -31,7 +31,9 @@ class MinNormConfig(Config):
         None, "step size; none: 1/L, L = largest eigenvalue of X^T X / n", low=0, low_open=True
     )
     steps: int = param(2000, "optimizer steps of the main runs", low=1)
-    num_inits: int = param(8, "random inits run beside the zero init, in one batch", low=0)
+    num_inits: int = param(
+        8, "random inits run beside the zero init, in one batch", low=0, high=10**6
+    )
     init_scale: float = param(1.0, "standard deviation of the random inits", low=0, low_open=True)
     null_scale: float = param(
         3.0,
@@ -68,6 +70,10 @@ class MinNormConfig(Config):
     }
 
     def validate(self) -> None:
+        if self.n * self.p > MAX_ELEMENTS:
+            raise ConfigError(
+                "p", f"n * p <= {MAX_ELEMENTS:.0e} (the data matrix; n = {self.n})", self.p
+            )
         if self.n >= self.p:
             raise ConfigError(
                 "n",

@@ -17,9 +17,11 @@ class SGDNoiseConfig(Config):
         "gd", "optimizer of every minibatch run (gd on minibatches = SGD)"
     )
     linear: bool = param(True, "run part (i): linear regression")
-    n: int = param(200, "(i) examples drawn", low=2)
-    dim: int = param(15, "(i) features", low=1)
-    n_train: int = param(150, "(i) the first n_train examples train, the rest test", low=1)
+    n: int = param(200, "(i) examples drawn", low=2, high=10**6)
+    dim: int = param(15, "(i) features", low=1, high=10**5)
+    n_train: int = param(
+        150, "(i) the first n_train examples train, the rest test", low=1, high=10**6
+    )
     w_scale: float = param(0.5, "(i) w_true = w_scale * randn(dim)", low=0)
     noise: float = param(0.3, "(i) label noise standard deviation", low=0)
     learning_rate: float = param(0.01, "(i) SGD step", low=0, low_open=True)
@@ -28,7 +30,7 @@ class SGDNoiseConfig(Config):
         (1, 8, 32, 128, 150), "(i) batch sizes (n_train = full batch)", low=1
     )
     num_seeds: int = param(
-        8, "(i) index streams RandomState(sampling_seed + s) per batch size", low=1
+        8, "(i) index streams RandomState(sampling_seed + s) per batch size", low=1, high=10**4
     )
     sampling_seed: int = param(42, "(i) seed of the first index stream (the seed's 42)", low=0)
     window: float = param(
@@ -36,7 +38,7 @@ class SGDNoiseConfig(Config):
     )
     num_logs: int = param(301, "(i) logged steps (linearly spaced)", low=2)
     mlp: bool = param(True, "run part (ii): tanh MLP on scikit-learn digits")
-    mlp_hidden: int = param(32, "(ii) hidden width", low=1)
+    mlp_hidden: int = param(32, "(ii) hidden width", low=1, high=10**5)
     mlp_train: int = param(
         500, "(ii) training examples (the rest of the 1797 test)", low=10, high=1700
     )
@@ -46,10 +48,12 @@ class SGDNoiseConfig(Config):
     mlp_learning_rates: tuple[float, ...] = param(
         (0.05, 0.2), "(ii) SGD steps", low=0, low_open=True
     )
-    mlp_seeds: int = param(2, "(ii) init and sampling seeds per setting", low=1)
+    mlp_seeds: int = param(2, "(ii) init and sampling seeds per setting", low=1, high=10**4)
     mlp_steps: int = param(2000, "(ii) SGD steps (the same for every batch size)", low=1)
-    lanczos_iters: int = param(30, "(ii) Lanczos iterations for the sharpness", low=2)
-    trace_matvecs: int = param(60, "(ii) Hutch++ Hessian-vector products for the trace", low=3)
+    lanczos_iters: int = param(30, "(ii) Lanczos iterations for the sharpness", low=2, high=10**4)
+    trace_matvecs: int = param(
+        60, "(ii) Hutch++ Hessian-vector products for the trace", low=3, high=10**6
+    )
 
     PRESETS = {
         "smoke": dict(
