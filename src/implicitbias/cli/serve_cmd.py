@@ -26,17 +26,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="the folder of run folders to list (default: runs)",
     )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a further name the Host header may carry (a host name or IP address; "
+        "repeatable). Always allowed: localhost, 127.0.0.1, ::1 and the --host address; "
+        "other Host names are refused (403), against DNS rebinding",
+    )
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     from implicitbias.web import make_server
+    from implicitbias.web.server import host_name
 
     if not 0 <= args.port <= 65535:
         raise ConfigError("--port", "an integer in [0, 65535]", args.port)
+    allow_hosts = []
+    for value in args.allow_host:
+        try:
+            allow_hosts.append(host_name(value))
+        except ValueError:
+            raise ConfigError(
+                "--allow-host",
+                "a host name or IP address without port or scheme (e.g. mybox.lan, 192.168.1.5)",
+                value,
+            ) from None
     try:
-        server = make_server(args.host, args.port, args.runs, quiet=not args.verbose)
+        server = make_server(
+            args.host, args.port, args.runs, quiet=not args.verbose, allow_hosts=allow_hosts
+        )
     except OSError as exc:
         raise ConfigError(
             "--host/--port",
@@ -44,7 +66,12 @@ def execute(args: argparse.Namespace) -> int:
             f"{args.host}:{args.port} ({exc.strerror or exc})",
         ) from None
     if not server.is_loopback():
-        print(f"warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
+        names = ", ".join(sorted(server.allowed_hosts))
+        print(
+            f"warning: listening on {args.host}, reachable from other machines; "
+            f"Host names answered: {names} (add one with --allow-host NAME)",
+            file=sys.stderr,
+        )
     print(f"implicitbias explorer: {server.url}  (runs: {server.runs}; Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()

@@ -37,12 +37,14 @@ SERVED_SUFFIXES = {".png", ".svg", ".html", ".json", ".csv", ".txt"}
 
 
 class ApiError(Exception):
-    """A request the API refuses; ``status`` is the HTTP status (4xx)."""
+    """A request the API refuses; ``status`` is the HTTP status (4xx, or 503 when busy),
+    ``headers`` any extra response headers (``Retry-After``)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = dict(headers or {})
 
 
 def bad(param: str, allowed: str, given: Any, status: int = 400) -> ApiError:
@@ -201,13 +203,46 @@ def _claims_summary(claims: Any) -> dict[str, int]:
     return counts
 
 
-def run_entry(folder: Path) -> dict[str, Any] | None:
-    """What the runs page shows of one folder; ``None`` if it is not a run folder."""
-    config = _read_json(folder / "config.json") if (folder / "config.json").is_file() else None
-    claims_file = folder / "claims.json"
-    if config is None and not claims_file.is_file():
+def inside(base: Path, path: Path) -> bool:
+    """Whether ``path`` exists and its resolved path (symbolic links followed) is inside the
+    resolved ``base`` (and is not ``base``): the rule the file server applies
+    (:func:`implicitbias.web.server.safe_child`), so that nothing listed leaves the runs
+    folder."""
+    try:
+        target = path.resolve(strict=True)
+        root = base.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return target != root and target.is_relative_to(root)
+
+
+def _own_file(base: Path, path: Path) -> bool:
+    """A regular file inside ``base`` (a link to a file outside does not count)."""
+    try:
+        return path.is_file() and (not path.is_symlink() or inside(base, path))
+    except OSError:
+        return False
+
+
+def run_entry(folder: Path, root: Path | None = None) -> dict[str, Any] | None:
+    """What the runs page shows of one folder; ``None`` if it is not a run folder.
+
+    Files of the folder that are symbolic links leading out of ``root`` (default: the
+    folder's parent) are neither read nor listed.
+    """
+    base = (root if root is not None else folder.parent).resolve()
+    if not inside(base, folder):
         return None
-    results = _read_json(folder / "results.json") or {}
+    config_file = folder / "config.json"
+    config = _read_json(config_file) if _own_file(base, config_file) else None
+    claims_file = folder / "claims.json"
+    has_claims = _own_file(base, claims_file)
+    if config is None and not has_claims:
+        return None
+    results_file = folder / "results.json"
+    results = (_read_json(results_file) if _own_file(base, results_file) else None) or {}
+    if not isinstance(results, dict):
+        results = {}
     entry: dict[str, Any] = {
         "name": folder.name,
         "experiment": (config or {}).get("experiment") or folder.name.split("-")[0],
@@ -222,7 +257,7 @@ def run_entry(folder: Path) -> dict[str, Any] | None:
     files = sorted(
         p.name
         for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix in SERVED_SUFFIXES
+        if not p.name.startswith(".") and p.suffix in SERVED_SUFFIXES and _own_file(base, p)
     )
     entry["figures"] = [f for f in files if f.endswith(".png")]
     entry["files"] = files
@@ -262,13 +297,14 @@ def list_runs(root: Path | None) -> dict[str, Any]:
             "reports": [],
             "message": "no runs folder (start the server with --runs DIR)",
         }
+    base = root.resolve()
     runs, reports = [], []
     for path in sorted(root.iterdir(), key=lambda p: p.name):
-        if path.name.startswith(".") or path.is_symlink():
-            continue  # a link is never served (it could leave the runs folder): not listed
+        if path.name.startswith(".") or path.is_symlink() or not inside(base, path):
+            continue  # a link could leave the runs folder: never listed
         if path.is_dir():
             try:
-                entry = run_entry(path)
+                entry = run_entry(path, base)
             except OSError:  # unreadable: leave it out rather than fail the listing
                 continue
             if entry is not None:
@@ -358,17 +394,24 @@ def _profile_cell(entry: Any, where: str) -> dict[str, Any]:
     return cell
 
 
-def profile_entry(folder: Path) -> dict[str, Any] | None:
+def profile_entry(folder: Path, root: Path | None = None) -> dict[str, Any] | None:
     """What the profiles page shows of one run folder.
 
     ``None`` when the folder is not a finished profile (its ``config.json`` names another
     experiment, or its status is not ``ok``); raises :class:`ValueError` with the reason when
-    it is a profile whose ``results.json`` is missing, corrupt or incomplete.
+    it is a profile whose ``results.json`` is missing, corrupt or incomplete. Files that are
+    symbolic links leading out of ``root`` (default: the folder's parent) are not read.
     """
-    config = _read_json(folder / "config.json")
+    base = (root if root is not None else folder.parent).resolve()
+    if not inside(base, folder):
+        return None
+    config_file = folder / "config.json"
+    config = _read_json(config_file) if _own_file(base, config_file) else None
     if not isinstance(config, dict) or config.get("experiment") != "profile":
         return None
     results_file = folder / "results.json"
+    if results_file.is_symlink() and not inside(base, results_file):
+        raise ValueError("results.json is a link that leaves the runs folder")
     try:
         size = results_file.stat().st_size
     except OSError:
@@ -406,7 +449,7 @@ def profile_entry(folder: Path) -> dict[str, Any] | None:
                 {
                     "key": key,
                     "label": _text(value.get("label", key), f"scalars.optimizers.{key}.label"),
-                    "card": f"cards/{key}.html" if card.is_file() else None,
+                    "card": f"cards/{key}.html" if card.is_file() and inside(base, card) else None,
                 }
             )
         probes = []
@@ -437,7 +480,7 @@ def profile_entry(folder: Path) -> dict[str, Any] | None:
             "seeds": None if seeds is None else _count(seeds, "scalars.seeds"),
             "optimizers": opts,
             "probes": probes,
-            "figures": [f for f in ("heatmap.png", "probes.png") if (folder / f).is_file()],
+            "figures": [f for f in ("heatmap.png", "probes.png") if _own_file(base, folder / f)],
         }
     except _Invalid as exc:
         raise ValueError(f"results.json: {exc}") from None
@@ -459,12 +502,13 @@ def list_profiles(root: Path | None) -> dict[str, Any]:
             "truncated": False,
             "message": "no runs folder (start the server with --runs DIR)",
         }
+    base = root.resolve()
     folders = []
     for path in root.iterdir():
-        if path.name.startswith(".") or not path.is_dir():
-            continue
+        if path.name.startswith(".") or path.is_symlink() or not path.is_dir():
+            continue  # a link could leave the runs folder: never listed (as /api/runs)
         try:
-            if (path / "config.json").is_file():
+            if inside(base, path) and (path / "config.json").is_file():
                 folders.append((path.stat().st_mtime, path.name, path))
         except OSError:
             continue
@@ -475,7 +519,7 @@ def list_profiles(root: Path | None) -> dict[str, Any]:
     cells = 0
     for _, _, path in folders:
         try:
-            entry = profile_entry(path)
+            entry = profile_entry(path, base)
         except ValueError as exc:
             if len(skipped) < MAX_PROFILES:
                 skipped.append({"name": path.name, "reason": str(exc)[:300]})
