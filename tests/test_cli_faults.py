@@ -327,3 +327,49 @@ def test_an_unexpected_exception_is_one_line_without_traceback(capsys, monkeypat
     code = main(["verify", "--only", "min-norm"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1 and "internal error: KeyError" in err
+
+
+def test_edge_of_stability_where_every_step_diverges_is_a_diverged_run(tmp_path, capsys):
+    """Every member's loss becomes inf (eta = 1000 against 2/S ~ 0.9): the run is marked
+    diverged, exits 1 with the step, value and hint, judges no claim, and keeps its arrays."""
+    argv = ["run", "edge-of-stability", "--preset", "smoke", "--out", str(tmp_path)]
+    code = main([*argv, "--set", "learning_rates=1000", "--set", "momentum_learning_rates=1000"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "training diverged: loss = inf at step" in err and "lower the step size 1000" in err
+    assert "Traceback" not in err
+    (folder,) = tmp_path.iterdir()
+    record = json.loads((folder / "results.json").read_text())
+    assert record["status"] == "diverged" and record["claims"] == []
+    assert len(record["scalars"]["divergences"]) == 2
+
+
+def test_edge_of_stability_where_one_step_diverges_warns_and_measures_the_rest(
+    tmp_path, capsys
+):
+    argv = ["run", "edge-of-stability", "--preset", "smoke", "--out", str(tmp_path)]
+    code = main([*argv, "--set", "learning_rates=1000"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "warning: 1 of 2 members diverged" in captured.err
+    (folder,) = tmp_path.iterdir()
+    record = json.loads((folder / "results.json").read_text())
+    assert record["status"] == "ok" and record["claims"]
+
+
+def test_max_margin_loss_underflow_is_a_warning(tmp_path, capsys):
+    """learning_rate = 1e6: exp(-margin) underflows to exactly 0 after one step and the
+    iterate freezes; the run says so instead of reporting a frozen direction silently."""
+    argv = ["run", "max-margin", "--preset", "smoke", "--out", str(tmp_path)]
+    assert main([*argv, "--set", "learning_rate=1e6"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the logistic loss underflowed to exactly 0 at step 1" in err
+    (folder,) = tmp_path.iterdir()
+    record = json.loads((folder / "results.json").read_text())
+    assert record["scalars"]["main"]["loss_underflow_step"] == 1
+    assert min(record["scalars"]["main"]["final_loss"]) == 0.0
+
+
+def test_max_margin_at_its_default_step_does_not_warn(tmp_path, capsys):
+    assert main(["run", "max-margin", "--preset", "smoke", "--out", str(tmp_path)]) == 0
+    assert "underflowed" not in capsys.readouterr().err

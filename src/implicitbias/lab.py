@@ -132,7 +132,9 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
         results.experiment, results.preset = experiment.name, preset
         results.config = config.to_dict()
         results.meta = {**environment(), "wall_seconds": time.perf_counter() - t0}
-        if error is None:
+        if error is None and results.status != "diverged":
+            # An experiment that trains with on_divergence="continue" marks a run
+            # diverged when nothing finite is left to measure; its claims are not judged.
             results.claims = [
                 evaluate(c, results, config).to_dict()
                 for c in experiment.claims

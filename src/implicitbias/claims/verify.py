@@ -128,6 +128,9 @@ def _run_task(task: Task, out: str) -> Answer:
         results = run(task.experiment, task.preset, overrides, out=out)
     except Exception as exc:  # noqa: BLE001 - becomes an error outcome of each claim
         return _failed(task, exc, time.perf_counter() - t0)
+    if results.status == "diverged":  # nothing finite to measure: no claims were judged
+        error = f"run diverged ({task.label}): {results.message}"
+        return Answer(str(results.path), [], error, time.perf_counter() - t0)
     wanted = set(task.claims)
     found = [c for c in results.claims if c["id"] in wanted]
     return Answer(str(results.path), found, None, time.perf_counter() - t0)

@@ -127,6 +127,12 @@ def execute(args: argparse.Namespace) -> int:
         print(f"implicitbias run: {exc}", file=sys.stderr)
         print(f"what was kept: {getattr(exc, 'path', None)}", file=sys.stderr)
         return 1
+    if results.status == "diverged":
+        print(f"implicitbias run: {results.message}", file=sys.stderr)
+        print(f"what was kept: {results.path}", file=sys.stderr)
+        return 1
+    if results.message:
+        print(f"warning: {results.message}", file=sys.stderr)
     out = console()
     outcomes = [Outcome(**c) for c in results.claims]
     if outcomes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import typing
+import warnings
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
@@ -61,7 +62,11 @@ class Experiment:
         if self.plots is None:
             return {}
         module = importlib.import_module(self.plots) if isinstance(self.plots, str) else self.plots
-        return module.all_figures(results)
+        with warnings.catch_warnings():
+            # A member that diverged leaves inf in its curves; matplotlib's log scale then
+            # warns about an overflow that says nothing the run's own message does not.
+            warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+            return module.all_figures(results)
 
     def pages_of(self, results: Results) -> Mapping[str, str]:
         """The experiment's extra pages of a saved run (``{}`` when it has none)."""

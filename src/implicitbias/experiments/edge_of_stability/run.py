@@ -67,7 +67,19 @@ def run(cfg: EdgeOfStabilityConfig) -> Results:
         **m.seconds,
     }
     results.scalars["members"] = members
-    results.scalars["divergences"] = _divergences(m, members)
+    results.scalars["divergences"] = divergences = _divergences(m, members)
+    if divergences:
+        # A run where every step size diverged has nothing to measure: the lab marks it
+        # diverged (exit 1, no claims). Some members diverging is a warning: the others
+        # are still measured (the momentum preset has such a member on purpose).
+        every = len(divergences) == len(members)
+        results.status = "diverged" if every else "ok"
+        first = divergences[0]["message"]
+        results.message = (
+            first
+            if every
+            else f"{len(divergences)} of {len(members)} members diverged; the first: {first}"
+        )
     results.scalars["eos"] = aggregate(members)
     _metrics(cfg, results, m, members)
     _lanczos_check(cfg, results, X, Y, m.final, m.sharpness, m.residual)

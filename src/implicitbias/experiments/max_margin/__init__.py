@@ -99,6 +99,17 @@ def run(cfg: MaxMarginConfig) -> Results:
         "final_w": np.asarray(traj.params).tolist() if X.shape[1] <= 8 else [],
     }
     results.scalars["fits"] = _fits(cfg, traj, svm)
+    zero = traj.metrics["loss"] == 0.0  # (T, B): exp(-margin) below the smallest float
+    if zero.any():
+        row, member = np.argwhere(zero)[0]
+        step = int(traj.steps[row])
+        results.scalars["main"]["loss_underflow_step"] = step
+        results.message = (
+            f"the logistic loss underflowed to exactly 0 at step {step} (init {member}, "
+            f"learning rate {lr:g}): its gradient is 0 from there on, so the iterate stops "
+            "and the direction, gap and norm are frozen, not converged; lower the learning "
+            "rate"
+        )
     if cfg.fast:
         _fast_routes(cfg, X, y, inits, svm, results)
     if cfg.dataset == "clouds" and cfg.dim == 2 and not cfg.bias:
