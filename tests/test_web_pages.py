@@ -310,7 +310,9 @@ def test_heavy_urls_leave_the_page_responsive_and_can_be_cancelled(server, page)
     assert "cancelled at step" in page.text_content("#status")
     page.wait_for_timeout(300)
     # no run finished: no results, and none arrive after the cancel
-    assert page.get_attribute("body", "data-run") == "0" and page.text_content("#flat-fraction") == ""
+    assert (
+        page.get_attribute("body", "data-run") == "0" and page.text_content("#flat-fraction") == ""
+    )
 
     # 200 points x 10^6 steps of three optimizers
     rng = np.random.default_rng(0)
@@ -373,12 +375,17 @@ def test_max_margin_readout_numbers_legend_markers_digits(server, page):
     # top and larger than the others, so each stays visible
     assert float(page.text_content("#sign-linf")[:-1]) < 0.5
     assert float(page.text_content("#adam-linf")[:-1]) < 3
-    boxes = {m: page.locator(f"#{m}").bounding_box() for m in ("marker-sign", "marker-adam", "end-linf")}
+    boxes = {
+        m: page.locator(f"#{m}").bounding_box() for m in ("marker-sign", "marker-adam", "end-linf")
+    }
     sign, adam = boxes["marker-sign"], boxes["marker-adam"]
     assert sign["width"] > adam["width"] + 4 and sign["height"] > adam["height"] + 4
     for other in (adam, boxes["end-linf"]):
         cx, cy = other["x"] + other["width"] / 2, other["y"] + other["height"] / 2
-        assert sign["x"] < cx < sign["x"] + sign["width"] and sign["y"] < cy < sign["y"] + sign["height"]
+        assert (
+            sign["x"] < cx < sign["x"] + sign["width"]
+            and sign["y"] < cy < sign["y"] + sign["height"]
+        )
     tags = page.evaluate(
         "['marker-gd', 'marker-adam', 'marker-sign'].map(id => document.getElementById(id).tagName)"
     )
@@ -412,8 +419,10 @@ def test_flat_sharp_labels_clear_the_curve_and_the_histogram_has_a_y_label(serve
     )
     assert hits == [0, 0]
     assert page.text_content("#sharp-label") == "sharp (k = 20)"
-    box = page.evaluate("(() => { const b = document.getElementById('sharp-label').getBBox();"
-                        " return [b.y, b.y + b.height]; })()")
+    box = page.evaluate(
+        "(() => { const b = document.getElementById('sharp-label').getBBox();"
+        " return [b.y, b.y + b.height]; })()"
+    )
     assert 28 <= box[0] and box[1] <= 300 - 28  # inside the plot's box
     assert "walkers per bin" in page.text_content("#hist-ylabel")
 
