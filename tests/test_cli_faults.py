@@ -344,9 +344,7 @@ def test_edge_of_stability_where_every_step_diverges_is_a_diverged_run(tmp_path,
     assert len(record["scalars"]["divergences"]) == 2
 
 
-def test_edge_of_stability_where_one_step_diverges_warns_and_measures_the_rest(
-    tmp_path, capsys
-):
+def test_edge_of_stability_where_one_step_diverges_warns_and_measures_the_rest(tmp_path, capsys):
     argv = ["run", "edge-of-stability", "--preset", "smoke", "--out", str(tmp_path)]
     code = main([*argv, "--set", "learning_rates=1000"])
     captured = capsys.readouterr()
