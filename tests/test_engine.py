@@ -746,3 +746,137 @@ def test_checkpoints_are_written_at_most_every_few_seconds_and_always_at_the_end
     assert len(written) == 2 and written[-1] == 3000  # the first call and the last
     with np.load(tmp_path / "train-000.npz") as npz:
         assert int(npz["done"]) == 3000
+
+
+# ------------------------------------------------------------------ block-mapped batches
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(a.steps, b.steps)
+    assert a.metrics.keys() == b.metrics.keys()
+    for name in a.metrics:
+        np.testing.assert_array_equal(a.metrics[name], b.metrics[name])
+    for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
+        np.testing.assert_array_equal(x, y)
+    if a.snapshots is not None:
+        np.testing.assert_array_equal(np.asarray(a.snapshots), np.asarray(b.snapshots))
+
+
+@pytest.mark.parametrize("block", [2, 4, 7, 16])
+def test_block_mapped_gd_is_bit_identical_to_one_vmap(block):
+    """Blocks of 2, 4, 7 (the last padded) and 16 members give the numbers of one vmap
+    over all 23, bit for bit, and the NumPy loop to round-off."""
+    X, y = _problem(4)
+    w0 = np.random.RandomState(5).randn(23, P)
+    lrs = np.linspace(0.02, 0.15, 23)
+    kwargs = dict(
+        steps=300,
+        data=(X, y),
+        hparams={"learning_rate": lrs},
+        metrics=_metrics,
+        aux=np.zeros(P),
+        num_logs=20,
+        keep_params=True,
+    )
+    whole = train(least_squares, w0, gd, block_size=0, **kwargs)
+    blocked = train(least_squares, w0, gd, block_size=block, **kwargs)
+    assert whole.block_size == 0 and blocked.block_size == block
+    _same(whole, blocked)
+    ref = _np_gd_path(X, y, w0[11], lrs[11], 300)
+    np.testing.assert_allclose(blocked.params[11], ref[-1], rtol=1e-10, atol=1e-12)
+
+
+def test_block_mapped_sgd_with_member_data_aux_and_probe_is_bit_identical():
+    """Per-member data (data_axis=0), a nested aux with shared and per-member parts, a
+    minibatch sampler with per-member keys, a stateful probe and adam: still bit-identical."""
+    from implicitbias.engine import Probe
+    from implicitbias.optim import adam
+
+    rs = np.random.RandomState(6)
+    b = 10
+    Xs, ys = rs.randn(b, 8, 5), rs.randn(b, 8)
+    aux = {"per": rs.randn(b, 5), "shared": {"scale": np.asarray(2.0)}}
+
+    def metrics(w, data, aux):
+        return {"d": aux["shared"]["scale"] * jnp.sum((w - aux["per"]) ** 2)}
+
+    def count(params, data, aux, state, key, step):
+        return {"calls": state + 1.0, "u": jax.random.uniform(key)}, state + 1.0
+
+    probe = Probe(count, lambda p, a: jnp.zeros(()), every=3)
+    kwargs = dict(
+        steps=120,
+        data=(Xs, ys),
+        data_axis=0,
+        aux=aux,
+        aux_axis={"per": 0, "shared": None},
+        hparams={"learning_rate": 0.01},
+        metrics=metrics,
+        probe=probe,
+        sampler=Minibatch(3),
+        key=jax.random.PRNGKey(7),
+        log_at=np.arange(0, 121, 3),
+        keep_params=True,
+    )
+    whole = train(least_squares, rs.randn(b, 5), adam, block_size=0, **kwargs)
+    again = train(least_squares, np.asarray(whole.params) * 0 + 0, adam, block_size=0, **kwargs)
+    assert not np.array_equal(whole.metrics["loss"], again.metrics["loss"])  # inputs matter
+    w0 = np.random.RandomState(6).randn(b, 5)
+    whole = train(least_squares, w0, adam, block_size=0, **kwargs)
+    blocked = train(least_squares, w0, adam, block_size=3, **kwargs)
+    _same(whole, blocked)
+
+
+def test_block_mapped_divergence_is_reported_for_the_same_member_and_step():
+    X, y = _problem(0)
+    lrs = np.array([0.1, 0.1, 0.1, 0.1, 5.0])  # the last member, in a padded block, diverges
+    kwargs = dict(steps=200, data=(X, y), hparams={"learning_rate": lrs}, num_logs=50)
+    with pytest.raises(DivergenceError) as whole:
+        train(least_squares, np.zeros((5, P)), gd, block_size=0, **kwargs)
+    with pytest.raises(DivergenceError) as blocked:
+        train(least_squares, np.zeros((5, P)), gd, block_size=2, **kwargs)
+    a, b = whole.value.divergence, blocked.value.divergence
+    assert (a.step, a.member, a.quantity) == (b.step, b.member, b.quantity)
+    assert a.member == 4
+    _same(whole.value.trajectory, blocked.value.trajectory)
+
+
+def test_auto_blocks_only_when_the_state_outgrows_the_cache():
+    from implicitbias.engine.train import _BLOCK_STATE_BYTES, choose_block
+
+    small = np.zeros((100, 10))  # 8 kB of float64 state in all
+    assert choose_block(small, (), 100) == 0
+    big = np.zeros((10_000, 100))  # 8 MB: blocks of 256 kB = 327 members
+    assert choose_block(big, (), 10_000) == _BLOCK_STATE_BYTES // 800 == 327
+    # adam's two moments triple the state per member
+    assert choose_block(big, (big, big), 10_000) == max(32, _BLOCK_STATE_BYTES // 2400)
+    # 4 MB, but blocks of the 32-member minimum would be fewer than two
+    assert choose_block(np.zeros((50, 10_000)), (), 50) == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 1, 1.5, "fast", True])
+def test_bad_block_size_is_a_config_error(bad):
+    X, y = _problem(0)
+    with pytest.raises(ConfigError, match="block_size"):
+        train(
+            least_squares,
+            np.zeros((2, P)),
+            gd,
+            steps=5,
+            data=(X, y),
+            hparams={"learning_rate": 0.1},
+            block_size=bad,
+        )
+
+
+def test_meta_json_lists_every_training_call_and_its_layout(tmp_path):
+    import json
+
+    from implicitbias import lab
+
+    res = lab.run("min-norm", "smoke", {}, out=tmp_path)
+    meta = json.loads((res.path / "meta.json").read_text())
+    calls = meta["engine"]
+    assert len(calls) >= 2 and all(c["block_size"] == 0 for c in calls)
+    assert {c["description"] for c in calls} >= {"min-norm: gd"}
+    assert all(c["members"] >= 1 and c["steps"] >= 1 for c in calls)

@@ -27,6 +27,7 @@ from implicitbias.claims.verify import (
 )
 from implicitbias.config import Config
 from implicitbias.engine.checkpoint import checkpoints
+from implicitbias.engine.train import recording as engine_recording
 from implicitbias.errors import ConfigError, DivergenceError, EnvironmentFailure
 from implicitbias.experiments import get_experiment
 from implicitbias.experiments.registry import Experiment, all_claims
@@ -116,7 +117,7 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
     t0 = time.perf_counter()
     error: DivergenceError | None = None
     saving = checkpoints(folder / CHECKPOINTS) if folder is not None else nullcontext()
-    with precision(config.x64), saving:
+    with precision(config.x64), saving, engine_recording() as engine_runs:
         try:
             results = experiment.run(config)
         except DivergenceError as exc:
@@ -131,7 +132,13 @@ def _run_in(experiment: Experiment, preset: str, config: Config, folder: Path | 
             raise
         results.experiment, results.preset = experiment.name, preset
         results.config = config.to_dict()
-        results.meta = {**environment(), "wall_seconds": time.perf_counter() - t0}
+        results.meta = {
+            **environment(),
+            "wall_seconds": time.perf_counter() - t0,
+            # every compiled training call: members, steps, the batch layout (block size;
+            # 0 = one vmap over all members) and its compile and run times
+            "engine": list(engine_runs),
+        }
         if error is None and results.status != "diverged":
             # An experiment that trains with on_divergence="continue" marks a run
             # diverged when nothing finite is left to measure; its claims are not judged.

@@ -40,6 +40,7 @@ class Trajectory:
         divergence: where the run stopped on NaN/inf, or ``None``.
         compile_seconds: time spent compiling (0 when a cached program was reused).
         run_seconds: time spent running the compiled program.
+        block_size: members per block when the batch ran block by block, 0 for one vmap.
     """
 
     steps: np.ndarray
@@ -49,6 +50,7 @@ class Trajectory:
     divergence: Divergence | None = None
     compile_seconds: float = 0.0
     run_seconds: float = 0.0
+    block_size: int = 0
 
     @property
     def num_members(self) -> int:
