@@ -11,6 +11,9 @@ import os
 
 os.environ["IMPLICITBIAS_PROGRESS"] = "0"
 os.environ["MPLBACKEND"] = "Agg"
+# The command line's persistent compilation cache stays off in tests (each test that checks
+# it turns it on in a folder of its own), so that no test reads what another compiled.
+os.environ.setdefault("IMPLICITBIAS_COMPILATION_CACHE", "0")
 
 from pathlib import Path  # noqa: E402
 

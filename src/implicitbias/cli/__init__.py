@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     previous = _treat_sigterm_as_interrupt()
     try:
+        from implicitbias import _compile_cache
+
+        _compile_cache.enable()
         return int(args.func(args) or 0)
     except ImplicitBiasError as exc:
         print(f"implicitbias {args.command}: error: {exc}", file=sys.stderr)
