@@ -2,9 +2,24 @@
 
 ``hessian``: Hessian-vector products, Lanczos top-k eigenpairs (sharpness), power iteration,
 Hutchinson and Hutch++ trace estimates. See :mod:`implicitbias.diagnostics.hessian`.
+``curvature``: the Hessian toolkit (eigenpairs at both ends with residuals, per-block
+eigenpairs, trace with standard error, spectral density, Gauss-Newton), public as
+:mod:`implicitbias.hessian`.
 """
 
+from implicitbias.diagnostics.curvature import (
+    Eigenpairs,
+    SpectralDensity,
+    TraceResult,
+    block_eigenpairs,
+    bottom_eigenpairs,
+    eigenpairs,
+    spectral_density,
+    top_eigenpairs,
+    trace,
+)
 from implicitbias.diagnostics.hessian import (
+    PROBE_CHUNK,
     LanczosResult,
     exact_hessian,
     fixed_subset,
@@ -21,7 +36,17 @@ from implicitbias.diagnostics.hessian import (
 )
 
 __all__ = [
+    "PROBE_CHUNK",
+    "Eigenpairs",
     "LanczosResult",
+    "SpectralDensity",
+    "TraceResult",
+    "block_eigenpairs",
+    "bottom_eigenpairs",
+    "eigenpairs",
+    "spectral_density",
+    "top_eigenpairs",
+    "trace",
     "exact_hessian",
     "fixed_subset",
     "flat_hvp",
