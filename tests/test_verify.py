@@ -296,5 +296,9 @@ def test_an_expected_flip_is_as_expected_only_while_it_flips():
         "1 as expected (0 hold, 0 refuted as expected, 1 flip between seeds as expected), "
         "1 unexpected, 0 errors"
     )
-    with pytest.raises(ValueError, match="seeded"):
-        _claim("k", expect="flips", refuted_because="r")
+    # A batched measure (one value per draw, not `seeded`) may flip too; a single number
+    # never does, so a flip declared on it is always UNEXPECTED.
+    batched = dict(expect="flips", refuted_because="r")
+    assert evaluate(_claim(lambda r: [0.5, 2.0], **batched), Results()).status == "as expected"
+    single = evaluate(_claim(lambda r: 0.5, **batched), Results())
+    assert (single.verdict, single.status) == ("holds", "UNEXPECTED")

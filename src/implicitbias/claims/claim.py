@@ -81,7 +81,8 @@ class Claim:
         requires: in words, when the claim applies (``"optimizer is gd"``); shown as the
             reason of a *not applicable* verdict.
         expect: the verdict the lab expects on its presets: ``"holds"``, ``"refuted"`` for
-            a statement the lab measured not to hold, or ``"flips"`` for a seeded claim the
+            a statement the lab measured not to hold, or ``"flips"`` for a claim measured on
+            several draws (``seeded``, or a measure that returns one value per draw) that the
             lab measured to hold on some draws and not on others (a refutation of the
             statement for every draw, kept apart so that a change in either direction, to
             all seeds holding or to none, is UNEXPECTED).
@@ -123,8 +124,6 @@ class Claim:
                 f"`refuted_because` of {self.id}: required exactly when expect is "
                 "'refuted' or 'flips'"
             )
-        if self.expect == "flips" and not self.seeded:
-            raise ValueError(f"`expect` of {self.id}: 'flips' only for a seeded claim")
         if self.kind not in KINDS:
             raise ValueError(f"`kind` of {self.id}: one of {KINDS}, got {self.kind!r}")
 
