@@ -150,6 +150,13 @@ def full_block(record: dict[str, Any], name: str, jobs2: tuple[dict, str] | None
         f"`implicitbias verify --preset full` took {_clock(record['wall_seconds'])} with "
         f"`--jobs {record['jobs']}` ({_machine(record)}{memory}); {_counts(record)}."
     )
+    tasks = sorted(record.get("tasks", []), key=lambda t: -t.get("seconds", 0))[:6]
+    if tasks:
+        text += " The longest runs: " + ", ".join(
+            f"{t['label']} {_clock(t['seconds'])}" for t in tasks
+        )
+        total = sum(t.get("seconds", 0) for t in record["tasks"])
+        text += f"; all {len(record['tasks'])} runs add up to {_clock(total)}."
     names = [name]
     if jobs2 is not None:
         other, other_name = jobs2
