@@ -204,12 +204,25 @@ def replace(text: str, marker: str, body: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("quick", type=Path, help="a quick verify folder")
+    parser.add_argument(
+        "quick", type=Path, help="a quick verify folder (a full one with --full-only)"
+    )
     parser.add_argument("full", type=Path, nargs="?", help="a full verify folder")
+    parser.add_argument(
+        "--full-only",
+        action="store_true",
+        help="the one folder given is a full verify: rewrite only the verify-full blocks",
+    )
     parser.add_argument("--jobs2", type=Path, help="a full verify folder run with --jobs 2")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help="exit 1 if a file would change")
     args = parser.parse_args(argv)
+    if args.full_only:
+        full = load(args.quick)
+        if full["level"] != "full" or args.full is not None:
+            raise SystemExit("--full-only takes one full verify folder")
+        jobs2 = (load(args.jobs2), args.jobs2.name) if args.jobs2 else None
+        return _write(args, {"verify-full": full_block(full, args.quick.name, jobs2)})
     quick = load(args.quick)
     if quick["level"] != "quick":
         raise SystemExit(f"{args.quick}: a {quick['level']} verify folder, expected quick")
@@ -222,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     experiments = sorted({o["id"].split("/")[0] for o in quick["outcomes"]})
     for name in experiments:
         blocks[f"claims:{name}"] = experiment_block(name, quick, full, names)
+    return _write(args, blocks)
+
+
+def _write(args: argparse.Namespace, blocks: dict[str, str]) -> int:
+    """Rewrite the blocks in the README and the docs; 1 with --check when one is stale."""
     files = [args.root / "README.md", args.root / "docs" / "reproducibility.md"]
     files += sorted((args.root / "docs" / "experiments").glob("*.md"))
     stale = []
